@@ -1,0 +1,323 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from '../config/config.ts';
+import { ConfigError } from '../config/errors.ts';
+import { generateSecrets, secretsToEnv } from '../config/secrets.ts';
+import { DataDirLockedError } from '../db/data-dir.ts';
+import { exportDatabase } from '../db/export.ts';
+import { openDatabaseForCommand } from '../db/index.ts';
+import { SchemaError } from '../db/migrate.ts';
+import { createQueueBackend } from '../infra/queue/index.ts';
+import { isQueueName, QUEUE_NAMES, type QueueName } from '../infra/queue/queue.ts';
+import { describeConfig } from './commands/config.ts';
+import { dbMigrate, dbStatus } from './commands/db.ts';
+import { queuesCommand } from './commands/queues.ts';
+import { settingsCommand } from './commands/settings.ts';
+import { setupCommand } from './commands/setup.ts';
+import { runRoles, StartupError } from './roles/run.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Errors an operator can act on: one line, exit 1, no stack trace. */
+function isOperatorError(error: unknown): error is Error {
+  return (
+    error instanceof ConfigError ||
+    error instanceof SchemaError ||
+    error instanceof StartupError ||
+    error instanceof DataDirLockedError
+  );
+}
+
+function parseQueues(value: string): QueueName[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!isQueueName(name))
+      throw new CommanderError(
+        2,
+        'woolly.queues',
+        `error: unknown queue "${name}" (queues: ${QUEUE_NAMES.join(', ')})`,
+      );
+  }
+  if (names.length === 0)
+    throw new CommanderError(2, 'woolly.queues', 'error: --queues needs at least one queue name');
+  return names as QueueName[];
+}
+
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1000) {
+    throw new CommanderError(
+      2,
+      'woolly.concurrency',
+      'error: --concurrency expects a whole number from 1 to 1000',
+    );
+  }
+  return n;
+}
+
+/** Runs roles until SIGTERM/SIGINT, then drains and exits 0. */
+async function serve(options: Parameters<typeof runRoles>[1]): Promise<void> {
+  const config = loadConfig();
+  const started = Date.now();
+  const running = await runRoles(config, { ...options, say });
+  say(
+    `Woolly ${pkg.version} ${options.role} ready in ${Date.now() - started} ms` +
+      (running.url ? ` on ${running.url} (public URL ${config.baseUrl})` : '') +
+      ` — ${config.shape} shape${config.shape === 'embedded' ? `, data in ${config.dataDir}` : ''}`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal} received: draining…`);
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        say(`shutdown failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function withQueueBackend<T>(
+  fn: (backend: ReturnType<typeof createQueueBackend>) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const { database } = await openDatabaseForCommand(config);
+  const backend = createQueueBackend(config, database);
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+    await database.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('woolly')
+    .description('Woolly: a Mastodon-compatible, federated social network server')
+    .version(`${pkg.version}`, '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('run every role (web, workers, scheduler) in one process; migrates the database first')
+    .action(() =>
+      serve({
+        role: 'start',
+        web: true,
+        worker: { queues: QUEUE_NAMES, concurrency: loadConfig().workerConcurrency },
+        migrate: true,
+      }),
+    );
+
+  program
+    .command('web')
+    .description('run the web role (REST API, OAuth, ActivityPub, pages) alone; needs PostgreSQL and Redis')
+    .action(() => serve({ role: 'web', web: true, worker: undefined, migrate: false }));
+
+  program
+    .command('worker')
+    .description('run a worker on some or all queues; needs PostgreSQL and Redis')
+    .addOption(
+      new Option('-q, --queues <names>', `comma-separated queues (${QUEUE_NAMES.join(',')})`).argParser(
+        parseQueues,
+      ),
+    )
+    .addOption(
+      new Option(
+        '-c, --concurrency <n>',
+        'jobs at once per queue (default SIDEKIQ_CONCURRENCY or 5)',
+      ).argParser(parseConcurrency),
+    )
+    .action((opts: { queues?: QueueName[]; concurrency?: number }) =>
+      serve({
+        role: 'worker',
+        web: false,
+        worker: {
+          queues: opts.queues ?? QUEUE_NAMES,
+          concurrency: opts.concurrency ?? loadConfig().workerConcurrency,
+        },
+        migrate: false,
+      }),
+    );
+
+  const db = program.command('db').description('database schema and data');
+  db.command('migrate')
+    .description('apply pending migrations (takes a lock: safe from several processes at once)')
+    .action(async () => {
+      process.exitCode = await dbMigrate(loadConfig(), out);
+    });
+  db.command('status')
+    .description('show the database and its migrations')
+    .action(async () => {
+      process.exitCode = await dbStatus(loadConfig(), out);
+    });
+  db.command('export')
+    .description('write the embedded database as SQL that psql loads into an empty PostgreSQL')
+    .action(async () => {
+      process.stdout.write(await exportDatabase(loadConfig()));
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration, secrets masked')
+    .action(() => {
+      for (const line of describeConfig(loadConfig())) out(line);
+    });
+
+  program
+    .command('secrets')
+    .description('print a fresh set of every secret in .env form')
+    .action(() => {
+      process.stdout.write(secretsToEnv(generateSecrets()));
+    });
+
+  program
+    .command('setup')
+    .description('interactive wizard that writes .env.production')
+    .action(async () => {
+      process.exitCode = await setupCommand({
+        input: process.stdin,
+        output: process.stdout,
+        cwd: process.cwd(),
+      });
+    });
+
+  const queues = program.command('queues').description('job queues: counts per state, dead jobs');
+  const queueArg = (value: string): QueueName => {
+    if (!isQueueName(value))
+      throw new CommanderError(
+        2,
+        'woolly.queues',
+        `error: unknown queue "${value}" (queues: ${QUEUE_NAMES.join(', ')})`,
+      );
+    return value;
+  };
+  queues
+    .command('status', { isDefault: true })
+    .description('jobs per queue and state')
+    .action(() =>
+      withQueueBackend(async (b) => {
+        process.exitCode = await queuesCommand(b, { action: 'status' }, out);
+      }),
+    );
+  queues
+    .command('dead <queue>')
+    .description('list the dead jobs of a queue')
+    .action((queue: string) =>
+      withQueueBackend(async (b) => {
+        process.exitCode = await queuesCommand(b, { action: 'dead', queue: queueArg(queue) }, out);
+      }),
+    );
+  queues
+    .command('retry <queue> [id]')
+    .description('move dead jobs (all, or one) back to the queue')
+    .action((queue: string, id?: string) =>
+      withQueueBackend(async (b) => {
+        process.exitCode = await queuesCommand(b, { action: 'retry', queue: queueArg(queue), id }, out);
+      }),
+    );
+  queues
+    .command('clear <queue> [id]')
+    .description('delete dead jobs (all, or one)')
+    .action((queue: string, id?: string) =>
+      withQueueBackend(async (b) => {
+        process.exitCode = await queuesCommand(b, { action: 'clear', queue: queueArg(queue), id }, out);
+      }),
+    );
+
+  const settings = program.command('settings').description('instance settings');
+  settings
+    .command('registrations <mode>')
+    .description('open | approved | close')
+    .option('--require-reason', 'with approved: ask applicants why they want to join')
+    .action(async (mode: string, opts: { requireReason?: boolean }) => {
+      if (!['open', 'approved', 'close'].includes(mode)) {
+        throw new CommanderError(
+          2,
+          'woolly.settings',
+          `error: registrations must be open, approved or close (got "${mode}")`,
+        );
+      }
+      process.exitCode = await withSettings((deps) =>
+        settingsCommand(
+          deps,
+          {
+            action: 'registrations',
+            mode: mode as 'open' | 'approved' | 'close',
+            requireReason: opts.requireReason,
+          },
+          out,
+          say,
+        ),
+      );
+    });
+  settings
+    .command('get')
+    .description('print every setting')
+    .action(async () => {
+      process.exitCode = await withSettings((deps) => settingsCommand(deps, { action: 'get' }, out, say));
+    });
+  settings
+    .command('set <key> <value>')
+    .description('change one setting')
+    .action(async (key: string, value: string) => {
+      process.exitCode = await withSettings((deps) =>
+        settingsCommand(deps, { action: 'set', key, value }, out, say),
+      );
+    });
+
+  return program;
+}
+
+async function withSettings(
+  fn: (deps: { database: Awaited<ReturnType<typeof openDatabaseForCommand>>['database'] }) => Promise<number>,
+): Promise<number> {
+  const { database } = await openDatabaseForCommand(loadConfig());
+  try {
+    return await fn({ database });
+  } finally {
+    await database.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; usage errors exit 2, as shells expect.
+      if (
+        error.exitCode === 0 ||
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version'
+      )
+        process.exit(0);
+      if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync')
+        process.exit(0);
+      if (!error.message.startsWith('error:') || error.code.startsWith('woolly.')) say(error.message);
+      process.exit(2);
+    }
+    if (isOperatorError(error)) {
+      say(`woolly: ${error.message}`);
+      process.exit(1);
+    }
+    say(`woolly: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv);

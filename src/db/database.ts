@@ -1,0 +1,27 @@
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type * as schema from './schema/index.ts';
+
+/** Drizzle over Woolly's schema, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** One connection's raw SQL, for the few places that need statements Drizzle does not model. */
+export interface Executor {
+  /** One statement with $1… parameters; returns its rows. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Several statements without parameters (migration files). */
+  exec(text: string): Promise<void>;
+}
+
+/**
+ * The database, embedded (PGlite, in this process or reached through the running server's socket)
+ * or PostgreSQL. Domain code uses `db` (Drizzle); `query` is for raw SQL on any pooled connection.
+ */
+export interface Database extends Executor {
+  readonly kind: 'pglite' | 'pglite-socket' | 'postgres';
+  readonly db: Db;
+  /** Runs `fn` on one dedicated connection (session-level advisory locks need that). */
+  withConnection<T>(fn: (conn: Executor) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a transaction. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

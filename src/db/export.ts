@@ -1,0 +1,110 @@
+import { existsSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { PGlite } from '@electric-sql/pglite';
+import { pgDump } from '@electric-sql/pglite-tools/pg_dump';
+import type { Config } from '../config/config.ts';
+import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
+import { openPGlite } from './pglite.ts';
+
+/**
+ * `woolly db export`: the embedded database as plain SQL that psql loads into an empty PostgreSQL
+ * (15 or newer) — the way from the embedded shape to the scaled one (docs/moving-to-postgresql.md).
+ *
+ * pg_dump runs as WebAssembly against a PGlite instance. When the server owns the database, running
+ * pg_dump inside it would interleave its snapshot transaction with the server's own queries (PGlite
+ * is one session), so the command instead asks the server, over a control socket in run/, for a
+ * consistent copy of the data directory, opens that copy in memory and dumps it.
+ */
+export async function exportDatabase(config: Config): Promise<string> {
+  if (config.database.kind !== 'pglite') {
+    throw new Error('woolly db export dumps the embedded database; with PostgreSQL configured, use pg_dump');
+  }
+  prepareDataDir(config.dataDir);
+  const p = paths(config.dataDir);
+  if (lockOwner(config.dataDir) !== undefined) {
+    if (!existsSync(controlSocket(config.dataDir))) {
+      throw new Error(
+        'the Woolly process that owns this data directory does not answer on its control socket; stop it and run the export again',
+      );
+    }
+    const snapshot = await fetchSnapshot(config.dataDir);
+    const pg = await openPGlite({ loadDataDir: new Blob([new Uint8Array(snapshot)]) });
+    try {
+      return await dumpSql(pg);
+    } finally {
+      await pg.close();
+    }
+  }
+  const release = acquireLock(config.dataDir, 'export');
+  try {
+    const pg = await openPGlite({ dataDir: p.db });
+    try {
+      return await dumpSql(pg);
+    } finally {
+      await pg.close();
+    }
+  } finally {
+    release();
+  }
+}
+
+async function dumpSql(pg: PGlite): Promise<string> {
+  const file = await pgDump({ pg, args: ['--no-owner', '--no-privileges'] });
+  return portableSql(await file.text());
+}
+
+/**
+ * PGlite is PostgreSQL 18; the dump must load into 15. `transaction_timeout` exists from 17 on and
+ * psql stops at it with ON_ERROR_STOP, so it goes (it only resets a default anyway).
+ */
+export function portableSql(sql: string): string {
+  return sql.replace(/^SET transaction_timeout = 0;\n/m, '');
+}
+
+export const controlSocket = (dataDir: string) => `${paths(dataDir).run}/control.sock`;
+
+/**
+ * The owner's control socket (mode 0600 inside the 0700 run/ directory): answers GET /snapshot with
+ * a gzipped tarball of the data directory taken by PGlite between two queries.
+ */
+export async function serveControlSocket(pg: PGlite, dataDir: string): Promise<Server> {
+  const path = controlSocket(dataDir);
+  if (existsSync(path)) rmSync(path, { force: true });
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/snapshot') {
+      pg.dumpDataDir('gzip').then(
+        async (blob) => {
+          res.writeHead(200, { 'content-type': 'application/gzip' });
+          res.end(Buffer.from(await blob.arrayBuffer()));
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(error));
+        },
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return server;
+}
+
+function fetchSnapshot(dataDir: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: controlSocket(dataDir), path: '/snapshot', method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (res.statusCode === 200) resolve(body);
+        else reject(new Error(`the server could not take a snapshot: ${body.toString()}`));
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

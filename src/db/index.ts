@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import type { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
+import type { Config } from '../config/config.ts';
+import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
+import type { Database } from './database.ts';
+import { serveControlSocket } from './export.ts';
+import { openPGlite, serveSocket, wrapPGlite } from './pglite.ts';
+import { openPostgres, wrapPostgres } from './postgres.ts';
+
+export type { Database, Db, Executor } from './database.ts';
+
+export interface OpenedDatabase {
+  database: Database;
+  /** Set when this process owns the embedded database (for `db export`). */
+  pglite?: PGlite;
+}
+
+/**
+ * Opens the database as the owner: the process that runs the server. In the embedded shape that
+ * takes the data directory's lock (a second owner is refused) and serves the PostgreSQL socket.
+ */
+export async function openOwnedDatabase(config: Config, role: string): Promise<OpenedDatabase> {
+  if (config.database.kind === 'postgres') return { database: openPostgres(config.database) };
+  prepareDataDir(config.dataDir);
+  const release = acquireLock(config.dataDir, role);
+  try {
+    const p = paths(config.dataDir);
+    const pg = await openPGlite({ dataDir: p.db });
+    const socket = await serveSocket(pg, p.socket);
+    const control = await serveControlSocket(pg, config.dataDir);
+    const database = wrapPGlite(pg, async () => {
+      await new Promise((resolve) => control.close(resolve));
+      await socket.stop();
+      await pg.close();
+      release();
+    });
+    return { database, pglite: pg };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * Opens the database for a command (`woolly db …`, `woolly queues`, …). In the embedded shape the
+ * command goes through the running server's socket when one owns the data directory, and opens the
+ * database itself (taking the lock) when none does.
+ */
+export async function openDatabaseForCommand(
+  config: Config,
+): Promise<OpenedDatabase & { via: 'postgres' | 'socket' | 'direct' }> {
+  if (config.database.kind === 'postgres')
+    return { database: openPostgres(config.database), via: 'postgres' };
+  prepareDataDir(config.dataDir);
+  const p = paths(config.dataDir);
+  if (lockOwner(config.dataDir) !== undefined && existsSync(p.socket)) {
+    const sql = postgres({
+      host: p.socketDir,
+      port: 5432,
+      database: 'postgres',
+      username: 'postgres',
+      max: 1,
+      onnotice: () => {},
+    });
+    return { database: wrapPostgres(sql, 'pglite-socket'), via: 'socket' };
+  }
+  const release = acquireLock(config.dataDir, 'cli');
+  try {
+    const pg = await openPGlite({ dataDir: p.db });
+    return { database: wrapPGlite(pg, release), pglite: pg, via: 'direct' };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { Config, Secrets } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { Cache } from '../infra/cache/cache.ts';
+import type { Mailer } from '../infra/mail/mailer.ts';
+import type { PubSub } from '../infra/pubsub/pubsub.ts';
+import type { QueueBackend } from '../infra/queue/queue.ts';
+import type { Storage } from '../infra/storage/storage.ts';
+
+/**
+ * Everything the domain layer needs from below, built once per process by the role that runs
+ * (src/cli/roles) and passed down. Domain functions take it as their first argument; nothing in the
+ * domain layer opens a connection or reads the environment itself.
+ */
+export interface Context {
+  config: Config;
+  secrets: Secrets;
+  database: Database;
+  queue: QueueBackend;
+  pubsub: PubSub;
+  cache: Cache;
+  storage: Storage;
+  mailer: Mailer;
+  log: Logger;
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cleanEnv, freePort, runWoolly, type Server, startWoolly, tempDir } from '../support/cli.ts';
+
+/** `woolly start` on the embedded shape, as a newcomer runs it: one process, a data directory. */
+describe('woolly start (embedded shape)', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let server: Server;
+
+  before(async () => {
+    dataDir = join(tempDir(), 'data');
+    env = cleanEnv({ WOOLLY_DATA_DIR: dataDir, PORT: String(await freePort()) });
+    server = await startWoolly(['start'], env);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('serves /health and the instance, and says the domain is permanent on the first start', async () => {
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'OK');
+    const instance = (await (await fetch(`${server.url}/api/v2/instance`)).json()) as { domain: string };
+    assert.equal(instance.domain, 'localhost:3000');
+    assert.match(server.output(), /permanent/);
+  });
+
+  it('keeps its generated secrets, database and run files under the data directory', () => {
+    for (const f of ['woolly.json', 'secrets.env', 'db', 'run/woolly.pid', 'run/.s.PGSQL.5432']) {
+      assert.ok(existsSync(join(dataDir, f)), f);
+    }
+  });
+
+  it('refuses a second start on the same data directory', async () => {
+    const r = await runWoolly(['start'], { env: { ...env, PORT: String(await freePort()) } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /in use by another Woolly process/);
+  });
+
+  it('refuses to start on a port in use, in one clear line', async () => {
+    const r = await runWoolly(['start'], { env: { ...env, WOOLLY_DATA_DIR: join(tempDir(), 'data') } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^woolly: Port ${env.PORT} on 127\\.0\\.0\\.1 is already in use`, 'm'));
+  });
+
+  it('lets commands reach the database through the running server', async () => {
+    const status = await runWoolly(['db', 'status'], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /through the running server/);
+    assert.match(status.stdout, /state:\s+up to date/);
+    const queues = await runWoolly(['queues'], { env });
+    assert.equal(queues.code, 0, queues.stderr);
+    assert.match(queues.stdout, /default/);
+    const set = await runWoolly(['settings', 'set', 'site_title', 'Woolly Test Server'], { env });
+    assert.equal(set.code, 0, set.stderr);
+    const instance = (await (await fetch(`${server.url}/api/v1/instance`)).json()) as { title: string };
+    // Settings are cached for a few seconds in the server.
+    if (instance.title !== 'Woolly Test Server') {
+      await new Promise((r) => setTimeout(r, 6000));
+      const again = (await (await fetch(`${server.url}/api/v1/instance`)).json()) as { title: string };
+      assert.equal(again.title, 'Woolly Test Server');
+    }
+  });
+
+  it('exports the database as SQL while running', async () => {
+    const r = await runWoolly(['db', 'export'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /CREATE TABLE public\.jobs/);
+    assert.match(r.stdout, /woolly_migrations/);
+    assert.doesNotMatch(r.stdout, /transaction_timeout/);
+  });
+
+  it('drains and exits 0 on SIGTERM, releasing the data directory', async () => {
+    assert.equal(await server.stop(), 0);
+    assert.ok(!existsSync(join(dataDir, 'run/woolly.pid')));
+  });
+
+  it('refuses to restart with another LOCAL_DOMAIN', async () => {
+    const r = await runWoolly(['start'], { env: { ...env, LOCAL_DOMAIN: 'other.example' } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /LOCAL_DOMAIN is other\.example, but this database belongs to localhost:3000/);
+  });
+
+  it('opens the database itself for commands when no server runs', async () => {
+    const r = await runWoolly(['db', 'status'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /through the running server/);
+  });
+});
+
+describe('a data directory that is not Woolly’s', () => {
+  it('is refused with a message and left untouched', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    const r = await runWoolly(['start'], {
+      env: cleanEnv({ WOOLLY_DATA_DIR: dir, PORT: String(await freePort()) }),
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not a Woolly data directory/);
+    assert.ok(!existsSync(join(dir, 'woolly.json')));
+  });
+});

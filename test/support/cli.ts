@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Runs the real `woolly` command as an operator would, in its own process. */
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/** An environment with none of the shape-selecting variables of the test run itself. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (
+      /^(DATABASE_URL|DB_|REDIS_|LOCAL_DOMAIN|WEB_DOMAIN|PORT$|BIND$|WOOLLY_|S3_|SMTP_|SECRET_KEY_BASE|VAPID_|OTP_SECRET|ACTIVE_RECORD_)/.test(
+        k,
+      )
+    )
+      continue;
+    env[k] = v;
+  }
+  return { ...env, LOG_LEVEL: 'warn', ...extra };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runWoolly(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: options.env ?? cleanEnv(),
+      cwd: options.cwd ?? tmpdir(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const tempDir = (prefix = 'woolly-cli-') => mkdtempSync(join(tmpdir(), prefix));
+
+export interface Server {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  output(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `woolly <args>` and resolves once /health answers (or rejects with its output if it exits). */
+export async function startWoolly(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<Server> {
+  const port = Number(env.PORT);
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env,
+    cwd: options.cwd ?? tmpdir(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`woolly ${args.join(' ')} exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`woolly ${args.join(' ')} did not become healthy:\n${output}`);
+    }
+    if (args[0] === 'worker') {
+      if (/ready/.test(output)) break;
+    } else {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        if (res.ok) break;
+      } catch {
+        // not yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, port, url: `http://127.0.0.1:${port}`, output: () => output, stop };
+}
