@@ -1,20 +1,19 @@
+// Must stay the first import: it may re-execute the process with tuned memory settings.
+import './tune-process.ts';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { ConfigError } from '../config/errors.ts';
-import { generateSecrets, secretsToEnv } from '../config/secrets.ts';
 import { DataDirLockedError } from '../db/data-dir.ts';
-import { exportDatabase } from '../db/export.ts';
-import { openDatabaseForCommand } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { SchemaError } from '../db/migrate.ts';
-import { createQueueBackend } from '../infra/queue/index.ts';
+import type { QueueBackend } from '../infra/queue/queue.ts';
 import { isQueueName, QUEUE_NAMES, type QueueName } from '../infra/queue/queue.ts';
-import { describeConfig } from './commands/config.ts';
-import { dbMigrate, dbStatus } from './commands/db.ts';
-import { queuesCommand } from './commands/queues.ts';
-import { settingsCommand } from './commands/settings.ts';
-import { setupCommand } from './commands/setup.ts';
-import { runRoles, StartupError } from './roles/run.ts';
+import { StartupError } from './roles/errors.ts';
+import type { RoleOptions } from './roles/run.ts';
+
+// Each command imports what it needs when it runs: `woolly config` should not load Fastify, and the
+// server should not load the setup wizard's Redis client (start-up time and memory, DESIGN.md §8).
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -63,8 +62,9 @@ function parseConcurrency(value: string): number {
 }
 
 /** Runs roles until SIGTERM/SIGINT, then drains and exits 0. */
-async function serve(options: Parameters<typeof runRoles>[1]): Promise<void> {
+async function serve(options: RoleOptions): Promise<void> {
   const config = loadConfig();
+  const { runRoles } = await import('./roles/run.ts');
   const started = Date.now();
   const running = await runRoles(config, { ...options, say });
   say(
@@ -90,13 +90,16 @@ async function serve(options: Parameters<typeof runRoles>[1]): Promise<void> {
 }
 
 async function withQueueBackend<T>(
-  fn: (backend: ReturnType<typeof createQueueBackend>) => Promise<T>,
+  fn: (backend: QueueBackend, commands: typeof import('./commands/queues.ts')) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  const { openDatabaseForCommand } = await import('../db/index.ts');
+  const { createQueueBackend } = await import('../infra/queue/index.ts');
+  const commands = await import('./commands/queues.ts');
   const { database } = await openDatabaseForCommand(config);
   const backend = createQueueBackend(config, database);
   try {
-    return await fn(backend);
+    return await fn(backend, commands);
   } finally {
     await backend.close();
     await database.close();
@@ -157,30 +160,35 @@ export function buildProgram(): Command {
   db.command('migrate')
     .description('apply pending migrations (takes a lock: safe from several processes at once)')
     .action(async () => {
+      const { dbMigrate } = await import('./commands/db.ts');
       process.exitCode = await dbMigrate(loadConfig(), out);
     });
   db.command('status')
     .description('show the database and its migrations')
     .action(async () => {
+      const { dbStatus } = await import('./commands/db.ts');
       process.exitCode = await dbStatus(loadConfig(), out);
     });
   db.command('export')
     .description('write the embedded database as SQL that psql loads into an empty PostgreSQL')
     .action(async () => {
+      const { exportDatabase } = await import('../db/export.ts');
       process.stdout.write(await exportDatabase(loadConfig()));
     });
 
   program
     .command('config')
     .description('print the effective configuration, secrets masked')
-    .action(() => {
+    .action(async () => {
+      const { describeConfig } = await import('./commands/config.ts');
       for (const line of describeConfig(loadConfig())) out(line);
     });
 
   program
     .command('secrets')
     .description('print a fresh set of every secret in .env form')
-    .action(() => {
+    .action(async () => {
+      const { generateSecrets, secretsToEnv } = await import('../config/secrets.ts');
       process.stdout.write(secretsToEnv(generateSecrets()));
     });
 
@@ -188,6 +196,7 @@ export function buildProgram(): Command {
     .command('setup')
     .description('interactive wizard that writes .env.production')
     .action(async () => {
+      const { setupCommand } = await import('./commands/setup.ts');
       process.exitCode = await setupCommand({
         input: process.stdin,
         output: process.stdout,
@@ -209,7 +218,7 @@ export function buildProgram(): Command {
     .command('status', { isDefault: true })
     .description('jobs per queue and state')
     .action(() =>
-      withQueueBackend(async (b) => {
+      withQueueBackend(async (b, { queuesCommand }) => {
         process.exitCode = await queuesCommand(b, { action: 'status' }, out);
       }),
     );
@@ -217,7 +226,7 @@ export function buildProgram(): Command {
     .command('dead <queue>')
     .description('list the dead jobs of a queue')
     .action((queue: string) =>
-      withQueueBackend(async (b) => {
+      withQueueBackend(async (b, { queuesCommand }) => {
         process.exitCode = await queuesCommand(b, { action: 'dead', queue: queueArg(queue) }, out);
       }),
     );
@@ -225,7 +234,7 @@ export function buildProgram(): Command {
     .command('retry <queue> [id]')
     .description('move dead jobs (all, or one) back to the queue')
     .action((queue: string, id?: string) =>
-      withQueueBackend(async (b) => {
+      withQueueBackend(async (b, { queuesCommand }) => {
         process.exitCode = await queuesCommand(b, { action: 'retry', queue: queueArg(queue), id }, out);
       }),
     );
@@ -233,7 +242,7 @@ export function buildProgram(): Command {
     .command('clear <queue> [id]')
     .description('delete dead jobs (all, or one)')
     .action((queue: string, id?: string) =>
-      withQueueBackend(async (b) => {
+      withQueueBackend(async (b, { queuesCommand }) => {
         process.exitCode = await queuesCommand(b, { action: 'clear', queue: queueArg(queue), id }, out);
       }),
     );
@@ -251,7 +260,7 @@ export function buildProgram(): Command {
           `error: registrations must be open, approved or close (got "${mode}")`,
         );
       }
-      process.exitCode = await withSettings((deps) =>
+      process.exitCode = await withSettings((deps, { settingsCommand }) =>
         settingsCommand(
           deps,
           {
@@ -268,13 +277,15 @@ export function buildProgram(): Command {
     .command('get')
     .description('print every setting')
     .action(async () => {
-      process.exitCode = await withSettings((deps) => settingsCommand(deps, { action: 'get' }, out, say));
+      process.exitCode = await withSettings((deps, { settingsCommand }) =>
+        settingsCommand(deps, { action: 'get' }, out, say),
+      );
     });
   settings
     .command('set <key> <value>')
     .description('change one setting')
     .action(async (key: string, value: string) => {
-      process.exitCode = await withSettings((deps) =>
+      process.exitCode = await withSettings((deps, { settingsCommand }) =>
         settingsCommand(deps, { action: 'set', key, value }, out, say),
       );
     });
@@ -283,11 +294,13 @@ export function buildProgram(): Command {
 }
 
 async function withSettings(
-  fn: (deps: { database: Awaited<ReturnType<typeof openDatabaseForCommand>>['database'] }) => Promise<number>,
+  fn: (deps: { database: Database }, commands: typeof import('./commands/settings.ts')) => Promise<number>,
 ): Promise<number> {
+  const { openDatabaseForCommand } = await import('../db/index.ts');
+  const commands = await import('./commands/settings.ts');
   const { database } = await openDatabaseForCommand(loadConfig());
   try {
-    return await fn({ database });
+    return await fn({ database }, commands);
   } finally {
     await database.close();
   }

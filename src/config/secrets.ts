@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import webpush from 'web-push';
 import { paths } from '../db/data-dir.ts';
 import type { Config, Secrets } from './config.ts';
 import { REQUIRED_SECRETS } from './config.ts';
@@ -9,7 +8,7 @@ import { ConfigError } from './errors.ts';
 
 /** A fresh set of every secret, as `woolly secrets` prints and the first embedded start stores. */
 export function generateSecrets(): Secrets {
-  const vapid = webpush.generateVAPIDKeys();
+  const vapid = generateVapidKeys();
   return {
     SECRET_KEY_BASE: randomBytes(64).toString('hex'),
     OTP_SECRET: randomBytes(64).toString('hex'),
@@ -18,6 +17,20 @@ export function generateSecrets(): Secrets {
     ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT: randomBytes(32).toString('base64url'),
     VAPID_PRIVATE_KEY: vapid.privateKey,
     VAPID_PUBLIC_KEY: vapid.publicKey,
+  };
+}
+
+/**
+ * A VAPID key pair (RFC 8292): ECDSA on P-256, the public key as an uncompressed point and the
+ * private key as its 32-byte scalar, both URL-safe base64 — the form web-push and Mastodon use.
+ */
+export function generateVapidKeys(): { publicKey: string; privateKey: string } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const d = ecdh.getPrivateKey(); // may be shorter than 32 bytes when it starts with zeros
+  return {
+    publicKey: ecdh.getPublicKey().toString('base64url'),
+    privateKey: Buffer.concat([Buffer.alloc(32 - d.length), d]).toString('base64url'),
   };
 }
 

@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
-import postgres from 'postgres';
 import type { Config } from '../config/config.ts';
 import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
 import type { Database } from './database.ts';
-import { serveControlSocket } from './export.ts';
-import { openPGlite, serveSocket, wrapPGlite } from './pglite.ts';
-import { openPostgres, wrapPostgres } from './postgres.ts';
+
+// Drivers are imported on use: a process loads PGlite or postgres.js, not both (memory, start-up).
 
 export type { Database, Db, Executor } from './database.ts';
 
@@ -21,10 +19,15 @@ export interface OpenedDatabase {
  * takes the data directory's lock (a second owner is refused) and serves the PostgreSQL socket.
  */
 export async function openOwnedDatabase(config: Config, role: string): Promise<OpenedDatabase> {
-  if (config.database.kind === 'postgres') return { database: openPostgres(config.database) };
+  if (config.database.kind === 'postgres') {
+    const { openPostgres } = await import('./postgres.ts');
+    return { database: openPostgres(config.database) };
+  }
   prepareDataDir(config.dataDir);
   const release = acquireLock(config.dataDir, role);
   try {
+    const { openPGlite, serveSocket, wrapPGlite } = await import('./pglite.ts');
+    const { serveControlSocket } = await import('./export.ts');
     const p = paths(config.dataDir);
     const pg = await openPGlite({ dataDir: p.db });
     const socket = await serveSocket(pg, p.socket);
@@ -50,11 +53,15 @@ export async function openOwnedDatabase(config: Config, role: string): Promise<O
 export async function openDatabaseForCommand(
   config: Config,
 ): Promise<OpenedDatabase & { via: 'postgres' | 'socket' | 'direct' }> {
-  if (config.database.kind === 'postgres')
+  if (config.database.kind === 'postgres') {
+    const { openPostgres } = await import('./postgres.ts');
     return { database: openPostgres(config.database), via: 'postgres' };
+  }
   prepareDataDir(config.dataDir);
   const p = paths(config.dataDir);
   if (lockOwner(config.dataDir) !== undefined && existsSync(p.socket)) {
+    const { default: postgres } = await import('postgres');
+    const { wrapPostgres } = await import('./postgres.ts');
     const sql = postgres({
       host: p.socketDir,
       port: 5432,
@@ -67,6 +74,7 @@ export async function openDatabaseForCommand(
   }
   const release = acquireLock(config.dataDir, 'cli');
   try {
+    const { openPGlite, wrapPGlite } = await import('./pglite.ts');
     const pg = await openPGlite({ dataDir: p.db });
     return { database: wrapPGlite(pg, release), pglite: pg, via: 'direct' };
   } catch (error) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, REQUIRED_SECRETS } from '../../src/config/config.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { generateSecrets, resolveSecrets } from '../../src/config/secrets.ts';
+import { generateSecrets, generateVapidKeys, resolveSecrets } from '../../src/config/secrets.ts';
 import { VARIABLES } from '../../src/config/variables.ts';
 
 const load = (env: Record<string, string>, cwd = '/nonexistent') =>
@@ -142,5 +142,33 @@ describe('secrets', () => {
       (e: unknown) => e instanceof ConfigError && e.variable === 'VAPID_PUBLIC_KEY',
     );
     assert.equal(resolveSecrets(load({ ...base, ...all })).SECRET_KEY_BASE, all.SECRET_KEY_BASE);
+  });
+});
+
+describe('VAPID keys', () => {
+  it('are a P-256 pair that web-push accepts and that signs and verifies', async () => {
+    const { createPrivateKey, createPublicKey, sign, verify } = await import('node:crypto');
+    const { default: webpush } = await import('web-push');
+    const { publicKey, privateKey } = generateVapidKeys();
+    webpush.setVapidDetails('mailto:admin@example.test', publicKey, privateKey);
+    const pub = Buffer.from(publicKey, 'base64url');
+    assert.equal(pub.length, 65);
+    assert.equal(pub[0], 4);
+    const jwk = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: pub.subarray(1, 33).toString('base64url'),
+      y: pub.subarray(33).toString('base64url'),
+      d: privateKey,
+    };
+    const signature = sign('sha256', Buffer.from('hello'), createPrivateKey({ key: jwk, format: 'jwk' }));
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from('hello'),
+        createPublicKey({ key: { ...jwk, d: undefined }, format: 'jwk' }),
+        signature,
+      ),
+    );
   });
 });

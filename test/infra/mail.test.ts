@@ -158,7 +158,7 @@ function contract(name: string, make: () => Promise<Harness>) {
 contract('file mailer', async () => {
   const dir = join(await mkdtemp(join(tmpdir(), 'woolly-mail-')), 'mail');
   const config: MailConfig = { kind: 'file', dir, from: FROM, replyTo: REPLY_TO };
-  const mailer = createMailer(config);
+  const mailer = await createMailer(config);
   return {
     mailer,
     received: async () => {
@@ -186,7 +186,7 @@ describe('file mailer specifics', () => {
 
   test('writes <ISO time>-<random>.eml with a .json sidecar and nothing else', async () => {
     const dir = join(root, 'nested', 'mail');
-    const mailer = createMailer({ kind: 'file', dir, from: FROM, replyTo: undefined });
+    const mailer = await createMailer({ kind: 'file', dir, from: FROM, replyTo: undefined });
     const startedAt = Date.now();
     const sent = await mailer.send({
       to: 'erin@example.test',
@@ -234,13 +234,13 @@ describe('smtp mailer', () => {
   });
 
   contract('contract', async () => ({
-    mailer: createMailer(smtp.config()),
+    mailer: await createMailer(smtp.config()),
     received: async () => smtp.messages.map((m) => m.raw),
     cleanup: async () => {},
   }));
 
   test('the envelope goes from the configured address to the recipient', async () => {
-    const mailer = createMailer(smtp.config());
+    const mailer = await createMailer(smtp.config());
     try {
       await mailer.send({ to: 'frank@example.test', subject: 'envelope', text: 'x' });
       const last = smtp.messages.at(-1);
@@ -252,7 +252,7 @@ describe('smtp mailer', () => {
   });
 
   test('STARTTLS "always" refuses a server that does not offer it', async () => {
-    const mailer = createMailer(smtp.config({ starttls: 'always' }));
+    const mailer = await createMailer(smtp.config({ starttls: 'always' }));
     try {
       const count = smtp.messages.length;
       await assert.rejects(mailer.send({ to: 'grace@example.test', subject: 'tls', text: 'x' }));
@@ -278,7 +278,7 @@ describe('smtp mailer authentication', () => {
     ['cram_md5', 'CRAM-MD5'],
   ] as const) {
     test(`logs in with ${wire} when SMTP_AUTH_METHOD=${authMethod}`, async () => {
-      const mailer = createMailer(smtp.config({ authMethod, user: 'mailer', password: 's3cret' }));
+      const mailer = await createMailer(smtp.config({ authMethod, user: 'mailer', password: 's3cret' }));
       try {
         const count = smtp.messages.length;
         await mailer.send({ to: 'heidi@example.test', subject: 'auth', text: 'x' });
@@ -292,7 +292,9 @@ describe('smtp mailer authentication', () => {
   }
 
   test('a wrong password is an error, not a silent drop', async () => {
-    const mailer = createMailer(smtp.config({ authMethod: 'plain', user: 'mailer', password: 'wrong' }));
+    const mailer = await createMailer(
+      smtp.config({ authMethod: 'plain', user: 'mailer', password: 'wrong' }),
+    );
     try {
       await assert.rejects(
         mailer.send({ to: 'ivan@example.test', subject: 'auth', text: 'x' }),

@@ -26,7 +26,7 @@ export async function buildContext(
     createCache(config.redis),
     createStorage(config.storage, config.baseUrl),
   ]);
-  const mailer = createMailer(config.mail);
+  const mailer = await createMailer(config.mail);
   return {
     config,
     secrets,

@@ -11,6 +11,7 @@ import { createLogger } from '../../infra/log.ts';
 import type { QueueName, Worker } from '../../infra/queue/queue.ts';
 import { createJobRegistry } from '../../jobs/index.ts';
 import { buildContext } from './context.ts';
+import { StartupError } from './errors.ts';
 
 export interface RoleOptions {
   /** What this process is called in logs and the lock file: start, web, worker. */
@@ -31,13 +32,6 @@ export interface RunningRoles {
 
 /** How long a shutdown waits for running jobs before handing them back to the queue. */
 const SHUTDOWN_JOB_GRACE_MS = 25_000;
-
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
 
 /** Starts the roles that `options` asks for in this process, on the shape `config` describes. */
 export async function runRoles(config: Config, options: RoleOptions): Promise<RunningRoles> {

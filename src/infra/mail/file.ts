@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { type Mailer, type MailMessage, mailOptions, type SentMail } from './mailer.ts';
 
 export interface FileMailerOptions {
@@ -16,18 +16,23 @@ export interface FileMailerOptions {
  */
 export class FileMailer implements Mailer {
   private readonly opts: FileMailerOptions;
-  // Renders the exact message an SMTP transport would send, without sending it.
-  private readonly transport = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'windows',
-  });
+  // Renders the exact message an SMTP transport would send, without sending it. nodemailer is
+  // loaded on the first message: most embedded instances send mail rarely (~25 MB otherwise).
+  private transport: Transporter | undefined;
 
   constructor(opts: FileMailerOptions) {
     this.opts = opts;
   }
 
   async send(message: MailMessage): Promise<SentMail> {
+    if (this.transport === undefined) {
+      const { default: nodemailer } = await import('nodemailer');
+      this.transport = nodemailer.createTransport({
+        streamTransport: true,
+        buffer: true,
+        newline: 'windows',
+      });
+    }
     const info = await this.transport.sendMail(mailOptions(message, this.opts.from, this.opts.replyTo));
     const raw = info.message as Buffer;
     // ISO time with ':' replaced, so the names sort by time and are valid on every filesystem.
@@ -47,7 +52,7 @@ export class FileMailer implements Mailer {
   }
 
   async close(): Promise<void> {
-    this.transport.close();
+    this.transport?.close();
   }
 }
 
