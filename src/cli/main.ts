@@ -205,47 +205,37 @@ export function buildProgram(): Command {
     });
 
   const queues = program.command('queues').description('job queues: counts per state, dead jobs');
+  // The queue name is checked before anything is opened: a typo changes nothing.
   const queueArg = (value: string): QueueName => {
-    if (!isQueueName(value))
+    if (!isQueueName(value)) {
       throw new CommanderError(
         2,
         'woolly.queues',
         `error: unknown queue "${value}" (queues: ${QUEUE_NAMES.join(', ')})`,
       );
+    }
     return value;
   };
+  const queueAction = (action: 'status' | 'dead' | 'retry' | 'clear', queue?: QueueName, id?: string) =>
+    withQueueBackend(async (backend, { queuesCommand }) => {
+      process.exitCode = await queuesCommand(backend, { action, queue, id }, out);
+    });
   queues
     .command('status', { isDefault: true })
     .description('jobs per queue and state')
-    .action(() =>
-      withQueueBackend(async (b, { queuesCommand }) => {
-        process.exitCode = await queuesCommand(b, { action: 'status' }, out);
-      }),
-    );
+    .action(() => queueAction('status'));
   queues
     .command('dead <queue>')
     .description('list the dead jobs of a queue')
-    .action((queue: string) =>
-      withQueueBackend(async (b, { queuesCommand }) => {
-        process.exitCode = await queuesCommand(b, { action: 'dead', queue: queueArg(queue) }, out);
-      }),
-    );
+    .action((queue: string) => queueAction('dead', queueArg(queue)));
   queues
     .command('retry <queue> [id]')
     .description('move dead jobs (all, or one) back to the queue')
-    .action((queue: string, id?: string) =>
-      withQueueBackend(async (b, { queuesCommand }) => {
-        process.exitCode = await queuesCommand(b, { action: 'retry', queue: queueArg(queue), id }, out);
-      }),
-    );
+    .action((queue: string, id?: string) => queueAction('retry', queueArg(queue), id));
   queues
     .command('clear <queue> [id]')
     .description('delete dead jobs (all, or one)')
-    .action((queue: string, id?: string) =>
-      withQueueBackend(async (b, { queuesCommand }) => {
-        process.exitCode = await queuesCommand(b, { action: 'clear', queue: queueArg(queue), id }, out);
-      }),
-    );
+    .action((queue: string, id?: string) => queueAction('clear', queueArg(queue), id));
 
   const settings = program.command('settings').description('instance settings');
   settings
@@ -312,16 +302,10 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version "fail" with exit code 0; usage errors exit 2, as shells expect.
-      if (
-        error.exitCode === 0 ||
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version'
-      )
-        process.exit(0);
-      if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync')
-        process.exit(0);
-      if (!error.message.startsWith('error:') || error.code.startsWith('woolly.')) say(error.message);
+      // --help and --version "fail" with exit code 0. Everything else is a usage error (unknown
+      // command or option, bad argument, no command at all): exit 2, after the usage, as shells expect.
+      if (error.exitCode === 0) process.exit(0);
+      if (error.code.startsWith('woolly.')) say(error.message);
       process.exit(2);
     }
     if (isOperatorError(error)) {

@@ -1,6 +1,14 @@
 import { createInterface, type Interface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 
+/** The input ended (Ctrl-D, or a pipe with too few answers) before a question was answered. */
+export class InputEndedError extends Error {
+  constructor() {
+    super('input ended before every question was answered');
+    this.name = 'InputEndedError';
+  }
+}
+
 /**
  * Line-based questions for interactive commands (`woolly setup`). Works on a terminal and on piped
  * input alike, so the wizard can be scripted and tested.
@@ -21,7 +29,7 @@ export class Prompter {
 
   private async line(): Promise<string> {
     const next = await this.lines.next();
-    if (next.done) throw new Error('input ended before the questions were answered');
+    if (next.done) throw new InputEndedError();
     return next.value.trim();
   }
 

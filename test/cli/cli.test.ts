@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cleanEnv, runWoolly } from '../support/cli.ts';
+import { cleanEnv, runWoolly, tempDir } from '../support/cli.ts';
 
 describe('the woolly command', () => {
   it('answers an unknown command with usage and exit status 2', async () => {
@@ -8,6 +10,20 @@ describe('the woolly command', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command 'frobnicate'/);
     assert.match(r.stderr, /Usage: woolly/);
+  });
+
+  it('answers no command at all with usage and exit status 2', async () => {
+    const r = await runWoolly([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Usage: woolly/);
+  });
+
+  it('refuses a bad queue name before opening anything', async () => {
+    const dataDir = join(tempDir(), 'data');
+    const r = await runWoolly(['queues', 'retry', 'nope'], { env: cleanEnv({ WOOLLY_DATA_DIR: dataDir }) });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown queue "nope"/);
+    assert.ok(!existsSync(dataDir), 'nothing created');
   });
 
   it('answers an unknown option or bad queue name with exit status 2', async () => {

@@ -82,6 +82,19 @@ describe('configuration', () => {
     rejects({ STREAMING_API_BASE_URL: 'ftp://x' }, 'STREAMING_API_BASE_URL', /scheme/);
   });
 
+  it('reads S3 settings as Mastodon does: a custom endpoint means path-style URLs', () => {
+    const s3 = (extra: Record<string, string>) => {
+      const storage = load({ S3_ENABLED: 'true', S3_BUCKET: 'b', ...extra }).storage;
+      assert.equal(storage.kind, 's3');
+      return storage;
+    };
+    assert.equal(s3({}).pathStyle, false, 'AWS: virtual-hosted');
+    assert.equal(s3({ S3_ENDPOINT: 'http://minio:9000' }).pathStyle, true);
+    assert.equal(s3({ S3_ENDPOINT: 'http://minio:9000', S3_OVERRIDE_PATH_STYLE: 'true' }).pathStyle, false);
+    assert.equal(s3({ S3_PERMISSION: '' }).permission, undefined);
+    assert.equal(s3({}).permission, 'public-read');
+  });
+
   it('reads .env.production and .env, the environment winning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'woolly-config-'));
     writeFileSync(join(dir, '.env'), 'LOCAL_DOMAIN=from-dotenv.example\nPORT=4001\nBIND=0.0.0.0\n');

@@ -8,7 +8,7 @@ import { ConfigError } from '../../config/errors.ts';
 import { generateSecrets } from '../../config/secrets.ts';
 import { migrate } from '../../db/migrate.ts';
 import { openPostgres } from '../../db/postgres.ts';
-import { Prompter } from '../prompt.ts';
+import { InputEndedError, Prompter } from '../prompt.ts';
 
 const domainOk = (a: string) =>
   /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i.test(a)
@@ -172,6 +172,12 @@ export async function setupCommand(io: { input: Readable; output: Writable; cwd:
       'Accounts arrive with a later release of this wizard; until then the server runs without an admin account.',
     );
     return 0;
+  } catch (error) {
+    if (error instanceof InputEndedError) {
+      q.say(`\nSetup stopped: the ${error.message}. Nothing written.`);
+      return 1;
+    }
+    throw error;
   } finally {
     q.close();
   }

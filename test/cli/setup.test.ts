@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import postgres from 'postgres';
+import { parseEnvText } from '../../src/config/env-files.ts';
+import { cleanEnv, runWoolly, tempDir } from '../support/cli.ts';
+import { adminUrl, scaled } from '../support/db.ts';
+
+const answers = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+describe('woolly setup', () => {
+  it('writes .env.production from the answers, re-asking what is invalid', async () => {
+    const cwd = tempDir();
+    const r = await runWoolly(['setup'], {
+      cwd,
+      input: answers(
+        'https://social.example/', // not a domain: asked again
+        'Social.Example',
+        '', // web domain: same
+        '', // single-user: no
+        'embedded',
+        '', // Redis: no (the default with the embedded database)
+        's3',
+        'media-bucket',
+        '', // region
+        'http://127.0.0.1:9000',
+        'AKIDEXAMPLE',
+        'secret-key',
+        '', // no CDN
+        'y', // SMTP
+        'smtp.example',
+        '', // port 587
+        'mailer',
+        'mail-password',
+        '', // sender
+      ),
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /enter a domain name/);
+    const file = join(cwd, '.env.production');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const env = parseEnvText(readFileSync(file, 'utf8'));
+    assert.equal(env.LOCAL_DOMAIN, 'social.example');
+    assert.equal(env.DB_HOST, undefined);
+    assert.equal(env.S3_ENABLED, 'true');
+    assert.equal(env.S3_BUCKET, 'media-bucket');
+    assert.equal(env.S3_ENDPOINT, 'http://127.0.0.1:9000');
+    assert.equal(env.SMTP_SERVER, 'smtp.example');
+    assert.equal(env.SMTP_LOGIN, 'mailer');
+    for (const secret of [
+      'SECRET_KEY_BASE',
+      'VAPID_PRIVATE_KEY',
+      'VAPID_PUBLIC_KEY',
+      'ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY',
+    ]) {
+      assert.ok(env[secret], secret);
+    }
+    // The server reads what the wizard wrote.
+    const config = await runWoolly(['config'], { cwd, env: cleanEnv() });
+    assert.equal(config.code, 0, config.stderr);
+    assert.match(config.stdout, /LOCAL_DOMAIN\s+social\.example/);
+    assert.match(config.stdout, /S3 bucket media-bucket/);
+    assert.doesNotMatch(config.stdout, /mail-password|secret-key/);
+  });
+
+  it('leaves an existing file alone unless told to replace it', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, '.env.production'), 'LOCAL_DOMAIN=kept.example\n');
+    const r = await runWoolly(['setup'], { cwd, input: answers('n') });
+    assert.equal(r.code, 1);
+    assert.equal(readFileSync(join(cwd, '.env.production'), 'utf8'), 'LOCAL_DOMAIN=kept.example\n');
+  });
+
+  it('stops without writing when the input ends early', async () => {
+    const cwd = tempDir();
+    const r = await runWoolly(['setup'], { cwd, input: answers('social.example') });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stdout,
+      /Setup stopped: the input ended before every question was answered\. Nothing written\./,
+    );
+    assert.equal(r.stderr, '');
+    assert.ok(!existsSync(join(cwd, '.env.production')));
+  });
+
+  it('tries the PostgreSQL connection and creates the schema', {
+    skip: scaled ? false : 'needs PostgreSQL (DATABASE_URL): runs on the scaled shape',
+  }, async () => {
+    const url = new URL(adminUrl());
+    const name = `woolly_setup_${process.pid}`;
+    const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    try {
+      const cwd = tempDir();
+      const r = await runWoolly(['setup'], {
+        cwd,
+        input: answers(
+          'pg.example',
+          '',
+          '',
+          'postgresql',
+          url.hostname,
+          url.port || '5432',
+          'no_such_database_here', // refused: asked again
+          decodeURIComponent(url.username) || 'postgres',
+          decodeURIComponent(url.password),
+          'y', // enter again
+          url.hostname,
+          url.port || '5432',
+          name,
+          decodeURIComponent(url.username) || 'postgres',
+          decodeURIComponent(url.password),
+          'n', // no Redis
+          'local',
+          'n', // no SMTP
+          'y', // create the schema
+        ),
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /Could not connect/);
+      assert.match(r.stdout, /Schema ready/);
+      const env = parseEnvText(readFileSync(join(cwd, '.env.production'), 'utf8'));
+      assert.equal(env.DB_NAME, name);
+      const status = await runWoolly(['db', 'status'], { cwd, env: cleanEnv() });
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /state:\s+up to date/);
+    } finally {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
+});
