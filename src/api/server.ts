@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Context } from '../domain/context.ts';
+import { registerAuth } from './auth.ts';
 import { ApiError, errorBody, INTERNAL_ERROR, RECORD_NOT_FOUND } from './errors.ts';
 import { ParamsError, parseParams } from './params.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -127,6 +128,7 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     reply.code(404).send(errorBody(RECORD_NOT_FOUND));
   });
 
+  registerAuth(app, ctx);
   healthRoutes(app);
   assetRoutes(app);
   instanceRoutes(app, ctx);

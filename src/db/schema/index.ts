@@ -1,4 +1,6 @@
 /** The whole schema, one module per area; drizzle-kit generates migrations from it. */
+export * from './accounts.ts';
 export * from './jobs.ts';
+export * from './oauth.ts';
 export * from './server.ts';
 export * from './settings.ts';

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { insertLocalUser } from '../../src/domain/accounts/create.ts';
+import type { AccountRecord, UserRecord } from '../../src/domain/accounts/records.ts';
+import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
+import type { Context } from '../../src/domain/context.ts';
+
+export interface TestUser {
+  account: AccountRecord;
+  user: UserRecord;
+  password: string;
+  /** A bearer token for this user (no application), with `scopes`. */
+  token: string;
+}
+
+/** A confirmed, approved local user with a token; every field can be overridden. */
+export async function createTestUser(
+  ctx: Pick<Context, 'database' | 'config'>,
+  options: {
+    username?: string;
+    email?: string;
+    password?: string;
+    confirmed?: boolean;
+    approved?: boolean;
+    scopes?: string[];
+  } = {},
+): Promise<TestUser> {
+  const username = options.username ?? `user_${randomBytes(4).toString('hex')}`;
+  const password = options.password ?? `pw-${randomBytes(8).toString('hex')}`;
+  const { account, user } = await insertLocalUser(ctx, {
+    username,
+    email: options.email ?? `${username}@example.test`,
+    password,
+    confirmed: options.confirmed ?? true,
+    approved: options.approved ?? true,
+  });
+  const issued = await issueAccessToken(ctx, {
+    applicationId: null,
+    userId: user.id,
+    scopes: options.scopes ?? ['read', 'write', 'follow', 'push', 'profile'],
+  });
+  return { account, user, password, token: issued.accessToken };
+}
