@@ -32,26 +32,25 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-async function startOnce(dataDir: string, port: number, idle: number) {
+const EMBEDDED_ENV = { DATABASE_URL: '', DB_HOST: '', REDIS_URL: '', REDIS_HOST: '' };
+
+async function startOnce(
+  dataDir: string,
+  port: number,
+  idle: number,
+  role = 'start',
+  env: Record<string, string> = EMBEDDED_ENV,
+) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'start'], {
-    env: {
-      ...process.env,
-      WOOLLY_DATA_DIR: dataDir,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: '',
-      DB_HOST: '',
-      REDIS_URL: '',
-      REDIS_HOST: '',
-    },
+  const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), role], {
+    env: { ...process.env, WOOLLY_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let ms = Number.NaN;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`woolly start exited: ${stderr}`);
+    if (child.exitCode !== null) throw new Error(`woolly ${role} exited: ${stderr}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       if (res.ok) {
@@ -101,5 +100,50 @@ try {
     '\nReference (DESIGN.md §8): Hollo idles at ~380 MB; Mastodon needs Puma + Sidekiq + Node + PostgreSQL + Redis running.',
   );
 } finally {
-  rmSync(dataDir, { recursive: true, force: true });
+  // removed at the very end: the scaled measurement below reuses the directory as its (unused) data dir
 }
+
+/**
+ * The scaled shape's web role alone against PostgreSQL + Redis (DESIGN.md §7: under 128 MB), measured
+ * when DATABASE_URL and REDIS_URL are given: a scratch database is created on that server and dropped.
+ */
+const adminUrl = process.env.DATABASE_URL;
+const redisUrl = process.env.REDIS_URL;
+if (adminUrl && redisUrl) {
+  const { default: postgres } = await import('postgres');
+  const { generateSecrets } = await import('../../src/config/secrets.ts');
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const name = `woolly_bench_${process.pid}`;
+  await admin.unsafe(`create database ${name}`);
+  try {
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const { OTP_SECRET: _unused, ...secrets } = generateSecrets();
+    const env = {
+      ...secrets,
+      DATABASE_URL: url.toString(),
+      REDIS_URL: redisUrl,
+      LOCAL_DOMAIN: 'bench.example',
+    };
+    const migrate = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'db', 'migrate'], {
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
+    await new Promise((r) => migrate.once('exit', r));
+    const web = await startOnce(dataDir, await freePort(), idleSeconds, 'web', env);
+    console.log(`\nwoolly web, scaled shape (PostgreSQL + Redis)\n`);
+    console.log(
+      `${'start → /health'.padEnd(44)} ${`${web.ms.toFixed(0)} ms`.padStart(10)}   target ≤ 2000 ms  ${web.ms <= 2000 ? 'ok' : 'OVER'}`,
+    );
+    console.log(
+      `${`resident memory idle after ${idleSeconds} s`.padEnd(44)} ${`${web.idleRss.toFixed(0)} MB`.padStart(10)}   target ≤ 128 MB   ${web.idleRss <= 128 ? 'ok' : 'OVER'}`,
+    );
+  } finally {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+} else {
+  console.log('\n(set DATABASE_URL and REDIS_URL to also measure `woolly web` on the scaled shape)');
+}
+
+rmSync(dataDir, { recursive: true, force: true });
