@@ -78,7 +78,7 @@ export function registerAuth(app: FastifyInstance, ctx: Context): void {
       if (rule.optional) return;
       throw invalid();
     }
-    const auth = await authenticateToken(ctx, bearer);
+    const auth = await authenticateRequestToken(ctx, request, bearer);
     if (auth === null) throw invalid();
     request.auth = auth;
     if (rule.user) {
@@ -92,6 +92,24 @@ export function registerAuth(app: FastifyInstance, ctx: Context): void {
       });
     }
   });
+}
+
+/**
+ * One token lookup per request: the rate limiter (src/api/rate-limit.ts) resolves the token before
+ * the route's authorization does, and both use the same answer.
+ */
+const lookups = new WeakMap<FastifyRequest, { bearer: string; result: Promise<TokenAuth | null> }>();
+
+export function authenticateRequestToken(
+  ctx: Context,
+  request: FastifyRequest,
+  bearer: string,
+): Promise<TokenAuth | null> {
+  const memo = lookups.get(request);
+  if (memo !== undefined && memo.bearer === bearer) return memo.result;
+  const result = authenticateToken(ctx, bearer);
+  lookups.set(request, { bearer, result });
+  return result;
 }
 
 function bodyToken(request: FastifyRequest): string | undefined {

@@ -8,15 +8,27 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   LogController,
+  type RouteOptions,
 } from 'fastify';
 import FindMyWay from 'find-my-way';
 import type { Context } from '../domain/context.ts';
+import { ValidationError } from '../domain/validation.ts';
+import { pageRoutes } from '../pages/index.ts';
+import { PageError, sendPageError } from '../pages/layout.ts';
+import { oauthAuthorizeRoutes } from '../pages/oauth/authorize.ts';
 import { registerAuth } from './auth.ts';
+import { registerCors } from './cors.ts';
 import { ApiError, errorBody, INTERNAL_ERROR, RECORD_NOT_FOUND } from './errors.ts';
 import { ParamsError, parseParams } from './params.ts';
+import { type RateLimitOptions, registerRateLimits } from './rate-limit.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { appRoutes } from './routes/apps.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { emailRoutes } from './routes/emails.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instanceRoutes } from './routes/instance.ts';
+import { oauthRoutes } from './routes/oauth.ts';
+import { preferencesRoutes } from './routes/preferences.ts';
 
 /**
  * The web role's HTTP server: Mastodon's REST API and everything else served over HTTP
@@ -31,7 +43,14 @@ import { instanceRoutes } from './routes/instance.ts';
  *   found`, 405 with `Allow` when the path exists for other methods, 413, 415, 400 for malformed
  *   bodies, and 500 `Internal server error` for crashes (logged with the request id, never shown).
  */
-export async function buildServer(ctx: Context): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /** Other limits for some throttles (tests use small ones); see src/api/rate-limit.ts. */
+  rateLimits?: RateLimitOptions;
+  /** Sees every route as it is registered (the scope-matrix test enumerates the authorized routes). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildServer(ctx: Context, options: ServerOptions = {}): Promise<FastifyInstance> {
   /** Every route's path and methods, to tell "no such path" (404) from "wrong method" (405). */
   const routeTable = FindMyWay({ ignoreTrailingSlash: true });
 
@@ -65,6 +84,8 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
       );
     },
   });
+
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   app.addHook('onRoute', (route) => {
     if (route.url.includes('*')) return; // catch-alls (CORS preflight, static) say nothing about a path existing
@@ -107,6 +128,7 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     );
   });
 
+  await registerCors(app);
   registerBodyParsers(app);
   await app.register(formbody, { parser: (body: string) => parseParams(body, { strict: true }) });
 
@@ -128,10 +150,18 @@ export async function buildServer(ctx: Context): Promise<FastifyInstance> {
     reply.code(404).send(errorBody(RECORD_NOT_FOUND));
   });
 
+  registerRateLimits(app, ctx, options.rateLimits);
   registerAuth(app, ctx);
   healthRoutes(app);
   assetRoutes(app);
   instanceRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  emailRoutes(app, ctx);
+  preferencesRoutes(app, ctx);
+  pageRoutes(app, ctx);
+  appRoutes(app, ctx);
+  oauthRoutes(app, ctx);
+  oauthAuthorizeRoutes(app, ctx);
 
   return app;
 }
@@ -174,6 +204,10 @@ function registerBodyParsers(app: FastifyInstance): void {
 
 /** Turns whatever was thrown into Mastodon's JSON error; anything unexpected becomes a logged 500. */
 function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof PageError) {
+    sendPageError(reply, error);
+    return;
+  }
   reply.header('cache-control', 'private, no-store');
   if (error instanceof ApiError) {
     if (error.headers) reply.headers(error.headers);
@@ -183,6 +217,10 @@ function sendError(error: FastifyError | Error, request: FastifyRequest, reply: 
   }
   if (error instanceof ParamsError) {
     reply.code(400).send(errorBody(error.message));
+    return;
+  }
+  if (error instanceof ValidationError) {
+    reply.code(422).send(errorBody(error.message, { details: error.details }));
     return;
   }
   const fastifyError = error as FastifyError;

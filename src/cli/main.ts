@@ -280,7 +280,133 @@ export function buildProgram(): Command {
       );
     });
 
+  accountsCommands(program);
+
   return program;
+}
+
+const usage = (message: string) => new CommanderError(2, 'woolly.accounts', `error: ${message}`);
+
+/** `woolly accounts …` (tootctl-compatible); every flag is checked before the database is opened. */
+function accountsCommands(program: Command): void {
+  const accounts = program
+    .command('accounts')
+    .description('local accounts: create, modify, delete, approve, tokens');
+  const run = (args: import('./commands/accounts.ts').AccountsArgs) =>
+    withAccounts(async (deps, { accountsCommand }) => {
+      process.exitCode = await accountsCommand(deps, args, out, say);
+    });
+
+  accounts
+    .command('create <username>')
+    .description('create a local account with a random password (printed on the last line)')
+    .requiredOption('--email <email>', 'e-mail address')
+    .option('--confirmed', 'skip the confirmation e-mail: the account is active straight away')
+    .option('--role <role>', 'Owner, Admin, Moderator or another role name')
+    .option('--approve', 'approve the account (needed when registrations are not open)')
+    .action(
+      (username: string, opts: { email: string; confirmed?: boolean; role?: string; approve?: boolean }) =>
+        run({ action: 'create', username, ...opts }),
+    );
+
+  accounts
+    .command('modify <username>')
+    .description("change a local user's role, e-mail, state or password")
+    .option('--role <role>', 'give the user this role')
+    .option('--remove-role', 'take the role away (a normal user again)')
+    .option('--email <email>', 'set the e-mail address')
+    .option('--confirm', 'mark the e-mail address confirmed')
+    .option('--enable', 'let the user sign in again')
+    .option('--disable', 'lock the user out (revokes their tokens and sessions)')
+    .option('--approve', 'approve a pending account')
+    .option('--disable-2fa', 'turn two-factor authentication off')
+    .option('--reset-password', 'set a new random password (printed) and sign the user out everywhere')
+    .action((username: string, opts: Record<string, string | boolean | undefined>) => {
+      if (opts.enable && opts.disable) throw usage('--enable and --disable cannot be used together');
+      if (opts.role !== undefined && opts.removeRole)
+        throw usage('--role and --remove-role cannot be used together');
+      return run({
+        action: 'modify',
+        username,
+        role: opts.role as string | undefined,
+        removeRole: opts.removeRole === true,
+        email: opts.email as string | undefined,
+        confirm: opts.confirm === true,
+        enable: opts.enable === true,
+        disable: opts.disable === true,
+        approve: opts.approve === true,
+        disable2fa: opts.disable2fa === true,
+        resetPassword: opts.resetPassword === true,
+      });
+    });
+
+  accounts
+    .command('delete <username>')
+    .description('delete a local account and its user')
+    .action((username: string) => run({ action: 'delete', username }));
+
+  accounts
+    .command('approve [username]')
+    .description('approve pending accounts: one, the oldest N, or all')
+    .option('--all', 'approve every pending account')
+    .option('-n, --number <n>', 'approve the N oldest pending accounts')
+    .action((username: string | undefined, opts: { all?: boolean; number?: string }) => {
+      const chosen = [opts.all === true, opts.number !== undefined, username !== undefined].filter(
+        Boolean,
+      ).length;
+      if (chosen !== 1) throw usage('give exactly one of USERNAME, --number N or --all');
+      if (opts.number !== undefined) {
+        if (!/^\d+$/.test(opts.number) || Number(opts.number) < 1)
+          throw usage('--number expects a whole number of at least 1');
+        return run({ action: 'approve', target: { number: Number(opts.number) } });
+      }
+      return run({ action: 'approve', target: opts.all ? { all: true } : { username: username! } });
+    });
+
+  accounts
+    .command('token <username>')
+    .description('print a new access token for the user (an app owned by the user holds it)')
+    .option('--scopes <scopes>', 'space-separated OAuth scopes', 'read write follow push')
+    .option('--app <name>', 'name of the application that holds the token', 'Woolly CLI')
+    .action(async (username: string, opts: { scopes: string; app: string }) => {
+      const { parseScopes, unknownScopes } = await import('../domain/auth/scopes.ts');
+      const scopes = parseScopes(opts.scopes);
+      const unknown = unknownScopes(scopes);
+      if (unknown.length > 0) throw usage(`unknown scope ${unknown.map((s) => `"${s}"`).join(', ')}`);
+      if (opts.app.trim() === '' || opts.app.length > 60)
+        throw usage('--app needs a name of 1 to 60 characters');
+      return run({ action: 'token', username, scopes, app: opts.app.trim() });
+    });
+}
+
+/**
+ * Opens what account commands need. An embedded database opened directly (no server running) is
+ * migrated first, as `woolly start` would, so accounts can be made before the first start.
+ */
+async function withAccounts(
+  fn: (
+    deps: import('./commands/accounts.ts').AccountsDeps,
+    commands: typeof import('./commands/accounts.ts'),
+  ) => Promise<void>,
+): Promise<void> {
+  const config = loadConfig();
+  const { openDatabaseForCommand } = await import('../db/index.ts');
+  const { assertSchemaCurrent, migrate } = await import('../db/migrate.ts');
+  const { createQueueBackend } = await import('../infra/queue/index.ts');
+  const commands = await import('./commands/accounts.ts');
+  const { database, via } = await openDatabaseForCommand(config);
+  try {
+    if (via === 'direct') await migrate(database);
+    else await assertSchemaCurrent(database);
+    const queue = createQueueBackend(config, database);
+    try {
+      await fn({ database, config, queue }, commands);
+    } finally {
+      await queue.close();
+    }
+  } finally {
+    await database.close();
+  }
 }
 
 async function withSettings(

@@ -1,10 +1,12 @@
 import type { Context } from '../domain/context.ts';
+import { registerMailJobs } from './mail.ts';
+import { registerPasswordResetJob } from './password-reset.ts';
 import { JobRegistry } from './registry.ts';
 
 export { JobRegistry, type JobRunner, type PeriodicDefinition } from './registry.ts';
 
 /** What the built-in jobs need from the running process. */
-export type JobDeps = Pick<Context, 'queue'> & Partial<Pick<Context, 'log'>>;
+export type JobDeps = Pick<Context, 'queue'> & Partial<Context>;
 
 export const HOUSEKEEPING_EVERY_MS = 10 * 60 * 1000;
 
@@ -21,5 +23,8 @@ export function createJobRegistry(deps: JobDeps): JobRegistry {
       if (pruned > 0) deps.log?.debug({ pruned }, 'housekeeping: pruned completed jobs');
     },
   });
+  // Mail jobs need the database and a mailer; a registry built without them fails those jobs loudly.
+  registerMailJobs(registry, deps);
+  registerPasswordResetJob(registry, deps);
   return registry;
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.ts';
+import { invalidateInstanceStats } from '../../src/domain/instance/stats.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
+import { createTestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
@@ -320,6 +322,29 @@ describe('GET /api/v1/instance', () => {
         assert.equal(body.approval_required, true);
       },
     );
+  });
+});
+
+describe('counts and the contact account', () => {
+  test('count confirmed local users and show the contact account', async (t) => {
+    invalidateInstanceStats(ctx);
+    const before = (await get('/api/v1/instance')).body.stats.user_count as number;
+    const admin = await createTestUser(ctx, { username: 'flockadmin' });
+    await createTestUser(ctx, { username: 'notyet', confirmed: false });
+    invalidateInstanceStats(ctx);
+    const { body: v1 } = await get('/api/v1/instance');
+    assert.equal(v1.stats.user_count, before + 1, 'the unconfirmed user is not counted');
+    await withSettings({ site_contact_username: 'flockadmin' }, async () => {
+      const { body } = await get('/api/v2/instance');
+      assert.equal(body.contact.account.id, admin.account.id);
+      assert.equal(body.contact.account.username, 'flockadmin');
+      assert.equal((await get('/api/v1/instance')).body.contact_account.id, admin.account.id);
+      if (schemaSkipReason) return t.skip(schemaSkipReason);
+      assertMatchesSchema(body, 'Instance');
+    });
+    await withSettings({ site_contact_username: 'nobody_here' }, async () => {
+      assert.equal((await get('/api/v2/instance')).body.contact.account, null);
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { settingsCommand } from '../../src/cli/commands/settings.ts';
-import { getSettings, invalidateSettingsCache } from '../../src/domain/settings/settings.ts';
+import { getSettings, invalidateSettingsCache, SETTING_KEYS } from '../../src/domain/settings/settings.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 let testDb: TestDatabase;
@@ -69,7 +69,8 @@ test('get prints every setting; set changes one, typed', async () => {
   );
   assert.ok(g.lines.some((l) => /^registrations_mode\s+"open"$/.test(l)));
   assert.ok(g.lines.some((l) => /^require_invite_text\s+true$/.test(l)));
-  assert.equal(g.lines.length, 10);
+  assert.equal(g.lines.length, SETTING_KEYS.length);
+  assert.ok(g.lines.some((l) => /^oauth_password_grant\s+true$/.test(l)));
 });
 
 test('a wrong key or value exits 1 with one line naming the key, and changes nothing', async () => {

@@ -34,10 +34,18 @@ describe('woolly setup', () => {
         'mailer',
         'mail-password',
         '', // sender
+        '', // create the Owner account: yes
+        'Bad Name!', // refused: asked again
+        'admin', // reserved for sign-ups, not for the operator
+        'owner@social.example',
       ),
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /enter a domain name/);
+    assert.match(r.stdout, /letters, digits and _ only/);
+    assert.match(r.stdout, /Owner account @admin created/);
+    const password = /New password: ([0-9a-f]{32})/.exec(r.stdout)?.[1];
+    assert.ok(password, r.stdout);
     const file = join(cwd, '.env.production');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const env = parseEnvText(readFileSync(file, 'utf8'));
@@ -62,6 +70,26 @@ describe('woolly setup', () => {
     assert.match(config.stdout, /LOCAL_DOMAIN\s+social\.example/);
     assert.match(config.stdout, /S3 bucket media-bucket/);
     assert.doesNotMatch(config.stdout, /mail-password|secret-key/);
+    // The Owner exists in the embedded database the wizard opened.
+    const token = await runWoolly(['accounts', 'token', 'admin'], { cwd, env: cleanEnv() });
+    assert.equal(token.code, 0, token.stderr);
+    assert.match(token.stdout.trim(), /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('can skip the Owner account, and says how to make it when the input ends there', async () => {
+    const cwd = tempDir();
+    const base = ['social.example', '', '', 'embedded', '', 'local', 'n'];
+    const skipped = await runWoolly(['setup'], { cwd, input: answers(...base, 'n') });
+    assert.equal(skipped.code, 0, skipped.stdout + skipped.stderr);
+    assert.doesNotMatch(skipped.stdout, /New password/);
+    const cwd2 = tempDir();
+    const ended = await runWoolly(['setup'], { cwd: cwd2, input: answers(...base) });
+    assert.equal(ended.code, 1);
+    assert.match(
+      ended.stdout,
+      /configuration was written; create the Owner account later with `woolly accounts create/,
+    );
+    assert.ok(existsSync(join(cwd2, '.env.production')));
   });
 
   it('leaves an existing file alone unless told to replace it', async () => {
@@ -115,11 +143,15 @@ describe('woolly setup', () => {
           'local',
           'n', // no SMTP
           'y', // create the schema
+          'y', // create the Owner account
+          'pg_owner',
+          'owner@pg.example',
         ),
       });
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /Could not connect/);
       assert.match(r.stdout, /Schema ready/);
+      assert.match(r.stdout, /Owner account @pg_owner created/);
       const env = parseEnvText(readFileSync(join(cwd, '.env.production'), 'utf8'));
       assert.equal(env.DB_NAME, name);
       const status = await runWoolly(['db', 'status'], { cwd, env: cleanEnv() });

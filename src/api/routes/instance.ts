@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { lookupAccount } from '../../domain/accounts/views.ts';
 import type { Context } from '../../domain/context.ts';
 import { getExtendedDescription, getInstance, getPrivacyPolicy } from '../../domain/instance/instance.ts';
 import { ISO_639_1 } from '../../domain/instance/languages.ts';
+import { serializeAccount } from '../serializers/account.ts';
 import {
   serializeInstance,
   serializeInstanceDocument,
@@ -21,12 +23,14 @@ const V1_DEPRECATION = `@${Date.UTC(2022, 10, 14) / 1000}`;
 export function instanceRoutes(app: FastifyInstance, ctx: Context): void {
   app.get('/api/v2/instance', async (_request, reply) => {
     publicCache(reply);
-    return serializeInstance(await getInstance(ctx), ctx);
+    const instance = await getInstance(ctx);
+    return serializeInstance(instance, ctx, await contactAccount(ctx, instance.contactUsername));
   });
 
   app.get('/api/v1/instance', async (_request, reply) => {
     publicCache(reply).header('deprecation', V1_DEPRECATION);
-    return serializeInstanceV1(await getInstance(ctx), ctx);
+    const instance = await getInstance(ctx);
+    return serializeInstanceV1(instance, ctx, await contactAccount(ctx, instance.contactUsername));
   });
 
   app.get('/api/v1/instance/extended_description', async (_request, reply) => {
@@ -49,4 +53,14 @@ export function instanceRoutes(app: FastifyInstance, ctx: Context): void {
     publicCache(reply);
     return {};
   });
+}
+
+/** The admin-chosen contact (setting site_contact_username), as an Account entity, or null. */
+async function contactAccount(
+  ctx: Context,
+  username: string,
+): Promise<ReturnType<typeof serializeAccount> | null> {
+  if (username === '') return null;
+  const view = await lookupAccount(ctx, username);
+  return view === undefined ? null : serializeAccount(view, ctx.config);
 }

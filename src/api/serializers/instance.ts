@@ -36,7 +36,7 @@ const pollsConfiguration = () => ({
 });
 
 /** The Instance entity of `GET /api/v2/instance` (Mastodon 4.5). */
-export function serializeInstance(instance: Instance, env: SerializerEnv) {
+export function serializeInstance(instance: Instance, env: SerializerEnv, contactAccount: unknown = null) {
   const { baseUrl } = env.config;
   return {
     domain: instance.domain,
@@ -89,14 +89,13 @@ export function serializeInstance(instance: Instance, env: SerializerEnv) {
       url: null,
     },
     api_versions: { mastodon: MASTODON_API_VERSION },
-    // The contact account comes with accounts; until then there is none to show.
-    contact: { email: instance.contactEmail, account: null },
+    contact: { email: instance.contactEmail, account: contactAccount },
     rules: [] as unknown[],
   };
 }
 
 /** The deprecated V1 Instance entity of `GET /api/v1/instance`. */
-export function serializeInstanceV1(instance: Instance, env: SerializerEnv) {
+export function serializeInstanceV1(instance: Instance, env: SerializerEnv, contactAccount: unknown = null) {
   const { baseUrl } = env.config;
   return {
     uri: instance.domain,
@@ -129,7 +128,7 @@ export function serializeInstanceV1(instance: Instance, env: SerializerEnv) {
       },
       polls: pollsConfiguration(),
     },
-    contact_account: null,
+    contact_account: contactAccount,
     rules: [] as unknown[],
   };
 }

@@ -2,11 +2,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../config/config.ts';
+import { type Config, loadConfig } from '../../config/config.ts';
 import { formatEnv } from '../../config/env-files.ts';
 import { ConfigError } from '../../config/errors.ts';
 import { generateSecrets } from '../../config/secrets.ts';
-import { migrate } from '../../db/migrate.ts';
+import type { Database } from '../../db/database.ts';
+import { assertSchemaCurrent, migrate } from '../../db/migrate.ts';
 import { openPostgres } from '../../db/postgres.ts';
 import { InputEndedError, Prompter } from '../prompt.ts';
 
@@ -25,6 +26,7 @@ const required = (a: string) => (a.trim() ? undefined : 'this cannot be empty');
  */
 export async function setupCommand(io: { input: Readable; output: Writable; cwd: string }): Promise<number> {
   const q = new Prompter(io.input, io.output);
+  let written = false;
   try {
     q.say('Woolly setup: answers become .env.production in this directory.\n');
     const target = join(io.cwd, '.env.production');
@@ -167,14 +169,21 @@ export async function setupCommand(io: { input: Readable; output: Writable; cwd:
         }
       }
     }
+    written = true;
+
+    q.say('\n== Owner account ==');
+    if (await q.confirm('Create the Owner account (the instance administrator) now?', true)) {
+      await createOwner(q, loadConfig({ env, cwd: io.cwd, readFiles: false }));
+    }
     q.say('\nAll done. Start the server with `woolly start` (or `npm start`).');
-    q.say(
-      'Accounts arrive with a later release of this wizard; until then the server runs without an admin account.',
-    );
     return 0;
   } catch (error) {
     if (error instanceof InputEndedError) {
-      q.say(`\nSetup stopped: the ${error.message}. Nothing written.`);
+      q.say(
+        written
+          ? `\nSetup stopped: the ${error.message}. The configuration was written; create the Owner account later with \`woolly accounts create USERNAME --email E --role Owner --confirmed --approve\`.`
+          : `\nSetup stopped: the ${error.message}. Nothing written.`,
+      );
       return 1;
     }
     throw error;
@@ -218,5 +227,43 @@ async function tryRedis(env: Record<string, string>): Promise<string | undefined
     return (error as Error).message;
   } finally {
     redis.disconnect();
+  }
+}
+
+const usernameOk = (a: string) =>
+  /^[a-z0-9_]{1,30}$/i.test(a) ? undefined : 'letters, digits and _ only, at most 30 characters';
+const emailOk = (a: string) => (/^[^\s@]+@[^\s@]+$/.test(a.trim()) ? undefined : 'enter an e-mail address');
+
+/**
+ * Makes the Owner account with a random password, printed once. The embedded database is opened
+ * (and migrated) right here; PostgreSQL must have its schema (the question before).
+ */
+async function createOwner(q: Prompter, config: Config): Promise<void> {
+  const username = await q.ask('Username', { default: 'owner', validate: usernameOk });
+  const email = await q.ask('E-mail address', { validate: emailOk });
+  const { openDatabaseForCommand } = await import('../../db/index.ts');
+  const { adminCreateAccount } = await import('../../domain/accounts/admin.ts');
+  let database: Database | undefined;
+  try {
+    ({ database } = await openDatabaseForCommand(config));
+    if (config.database.kind === 'pglite') await migrate(database);
+    else await assertSchemaCurrent(database);
+    const { password } = await adminCreateAccount(
+      { database, config },
+      { username, email, role: 'Owner', confirmed: true, approve: true },
+    );
+    q.say(`  Owner account @${username} created. Sign in with ${email.trim()} and this password:`);
+    q.say(`  New password: ${password}`);
+  } catch (error) {
+    // Setup has written its file: a failure here is reported, with the command that does it later.
+    if (error instanceof Error) {
+      q.say(
+        `  Could not create the account: ${error.message}\n  Create it later with \`woolly accounts create ${username} --email ${email.trim()} --role Owner --confirmed --approve\`.`,
+      );
+      return;
+    }
+    throw error;
+  } finally {
+    await database?.close();
   }
 }

@@ -26,6 +26,11 @@ export interface InstanceSettings {
   /** The privacy policy (`/api/v1/instance/privacy_policy`); Mastodon's name for it. */
   site_terms: string;
   status_page_url: string;
+  /**
+   * OAuth's password grant: removed from Mastodon in 4.4, still used by command-line clients,
+   * scripts and test harnesses. Accounts with two-factor authentication never get it.
+   */
+  oauth_password_grant: boolean;
 }
 
 export type SettingKey = keyof InstanceSettings;
@@ -41,6 +46,7 @@ export const SETTING_DEFAULTS: Readonly<InstanceSettings> = Object.freeze({
   require_invite_text: false,
   site_terms: '',
   status_page_url: '',
+  oauth_password_grant: true,
 });
 
 export const SETTING_KEYS = Object.keys(SETTING_DEFAULTS) as SettingKey[];
@@ -115,6 +121,11 @@ const VALIDATORS: Record<SettingKey, Validator> = {
     return value;
   },
   closed_registrations_message: text(MAX_TEXT),
+  oauth_password_grant: (key, value) => {
+    if (typeof value !== 'boolean')
+      throw new SettingsError(key, `${key} must be true or false, got ${describe(value)}`);
+    return value;
+  },
   require_invite_text: (key, value) => {
     if (typeof value !== 'boolean')
       throw new SettingsError(key, `${key} must be true or false, got ${describe(value)}`);

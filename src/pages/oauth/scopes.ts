@@ -1,0 +1,55 @@
+/**
+ * What each scope lets an app do, in the words Mastodon's consent page uses
+ * (config/locales/doorkeeper.en.yml, `doorkeeper.scopes`).
+ */
+const DESCRIPTIONS: Record<string, string> = {
+  read: "read all your account's data",
+  write: "modify all your account's data",
+  follow: 'modify account relationships',
+  push: 'receive your push notifications',
+  profile: "read only your account's profile information",
+  'admin:read': 'read all data on the server',
+  'admin:write': 'modify all data on the server',
+  'read:accounts': 'see accounts information',
+  'read:blocks': 'see your blocks',
+  'read:bookmarks': 'see your bookmarks',
+  'read:favourites': 'see your favorites',
+  'read:filters': 'see your filters',
+  'read:follows': 'see your follows',
+  'read:lists': 'see your lists',
+  'read:mutes': 'see your mutes',
+  'read:notifications': 'see your notifications',
+  'read:search': 'search on your behalf',
+  'read:statuses': 'see all posts',
+  'write:accounts': 'modify your profile',
+  'write:blocks': 'block accounts and domains',
+  'write:bookmarks': 'bookmark posts',
+  'write:conversations': 'mute and delete conversations',
+  'write:favourites': 'favorite posts',
+  'write:filters': 'create filters',
+  'write:follows': 'follow people',
+  'write:lists': 'create lists',
+  'write:media': 'upload media files',
+  'write:mutes': 'mute people and conversations',
+  'write:notifications': 'clear your notifications',
+  'write:reports': 'report other people',
+  'write:statuses': 'publish posts',
+  'admin:read:accounts': 'read sensitive information of all accounts',
+  'admin:read:reports': 'read sensitive information of all reports and reported accounts',
+  'admin:read:domain_allows': 'read sensitive information of all domain allows',
+  'admin:read:domain_blocks': 'read sensitive information of all domain blocks',
+  'admin:read:ip_blocks': 'read sensitive information of all IP blocks',
+  'admin:read:email_domain_blocks': 'read sensitive information of all email domain blocks',
+  'admin:read:canonical_email_blocks': 'read sensitive information of all canonical email blocks',
+  'admin:write:accounts': 'perform moderation actions on accounts',
+  'admin:write:reports': 'perform moderation actions on reports',
+  'admin:write:domain_allows': 'perform moderation actions on domain allows',
+  'admin:write:domain_blocks': 'perform moderation actions on domain blocks',
+  'admin:write:ip_blocks': 'perform moderation actions on IP blocks',
+  'admin:write:email_domain_blocks': 'perform moderation actions on email domain blocks',
+  'admin:write:canonical_email_blocks': 'perform moderation actions on canonical email blocks',
+};
+
+export function scopeDescription(scope: string): string {
+  return DESCRIPTIONS[scope] ?? scope;
+}
