@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { idColumn } from '../ids.ts';
 import { accounts } from './accounts.ts';
 
@@ -28,9 +37,7 @@ export const notifications = pgTable(
     index('notifications_account_idx').on(t.accountId, t.id),
     index('notifications_group_idx').on(t.accountId, t.groupKey, t.id),
     index('notifications_status_idx').on(t.statusId),
-    index('notifications_unfiltered_idx')
-      .on(t.accountId, t.id)
-      .where(sql`not filtered`),
+    index('notifications_unfiltered_idx').on(t.accountId, t.id).where(sql`not filtered`),
   ],
 );
 
@@ -95,7 +102,10 @@ export const homeFeedEntries = pgTable(
     statusId: idColumn('status_id').notNull(),
     reblogOfId: idColumn('reblog_of_id'),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.statusId] }), index('home_feed_entries_reblog_idx').on(t.accountId, t.reblogOfId)],
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.statusId] }),
+    index('home_feed_entries_reblog_idx').on(t.accountId, t.reblogOfId),
+  ],
 );
 
 /** Per-account counters, apart from `accounts` so that busy counters do not rewrite profile rows. */

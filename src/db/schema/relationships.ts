@@ -47,7 +47,10 @@ export const mutes = pgTable(
     hideNotifications: boolean('hide_notifications').notNull().default(true),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('mutes_pair_idx').on(t.accountId, t.targetAccountId), index('mutes_target_idx').on(t.targetAccountId, t.id)],
+  (t) => [
+    uniqueIndex('mutes_pair_idx').on(t.accountId, t.targetAccountId),
+    index('mutes_target_idx').on(t.targetAccountId, t.id),
+  ],
 );
 
 /** Endorsed ("featured") accounts on a profile. */

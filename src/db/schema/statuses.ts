@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { idColumn } from '../ids.ts';
 import { accounts } from './accounts.ts';
 import { oauthApplications } from './oauth.ts';
@@ -32,7 +42,9 @@ export const statuses = pgTable(
     reblogOfId: idColumn('reblog_of_id'),
     /** The thread: replies share their root's conversation (muting a thread mutes this). */
     conversationId: idColumn('conversation_id'),
-    applicationId: idColumn('application_id').references(() => oauthApplications.id, { onDelete: 'set null' }),
+    applicationId: idColumn('application_id').references(() => oauthApplications.id, {
+      onDelete: 'set null',
+    }),
     local: boolean('local').notNull().default(true),
     pollId: idColumn('poll_id'),
     repliesCount: integer('replies_count').notNull().default(0),
@@ -49,9 +61,7 @@ export const statuses = pgTable(
     index('statuses_reblog_idx').on(t.reblogOfId, t.accountId),
     index('statuses_conversation_idx').on(t.conversationId),
     // Public timelines read newest public, non-reblog statuses: a partial index keeps that cheap.
-    index('statuses_public_idx')
-      .on(t.id)
-      .where(sql`visibility = 'public' and reblog_of_id is null`),
+    index('statuses_public_idx').on(t.id).where(sql`visibility = 'public' and reblog_of_id is null`),
   ],
 );
 
@@ -68,7 +78,10 @@ export const mentions = pgTable(
       .references(() => accounts.id, { onDelete: 'cascade' }),
     silent: boolean('silent').notNull().default(false),
   },
-  (t) => [uniqueIndex('mentions_status_account_idx').on(t.statusId, t.accountId), index('mentions_account_idx').on(t.accountId, t.statusId)],
+  (t) => [
+    uniqueIndex('mentions_status_account_idx').on(t.statusId, t.accountId),
+    index('mentions_account_idx').on(t.accountId, t.statusId),
+  ],
 );
 
 /** Hashtags, by their normalised name (lower case, NFKC); `display_name` keeps the first spelling. */
@@ -93,7 +106,10 @@ export const statusTags = pgTable(
       .notNull()
       .references(() => tags.id, { onDelete: 'cascade' }),
   },
-  (t) => [primaryKey({ columns: [t.statusId, t.tagId] }), index('statuses_tags_tag_idx').on(t.tagId, t.statusId)],
+  (t) => [
+    primaryKey({ columns: [t.statusId, t.tagId] }),
+    index('statuses_tags_tag_idx').on(t.tagId, t.statusId),
+  ],
 );
 
 /** One row per earlier version of an edited status (the current version is the status itself). */
@@ -130,7 +146,10 @@ const accountStatusPair = (name: string) =>
         .references(() => statuses.id, { onDelete: 'cascade' }),
       createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     },
-    (t) => [uniqueIndex(`${name}_account_status_idx`).on(t.accountId, t.statusId), index(`${name}_status_idx`).on(t.statusId, t.id)],
+    (t) => [
+      uniqueIndex(`${name}_account_status_idx`).on(t.accountId, t.statusId),
+      index(`${name}_status_idx`).on(t.statusId, t.id),
+    ],
   );
 
 export const favourites = accountStatusPair('favourites');
@@ -195,5 +214,8 @@ export const scheduledStatuses = pgTable(
     params: jsonb('params').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('scheduled_statuses_due_idx').on(t.scheduledAt), index('scheduled_statuses_account_idx').on(t.accountId, t.id)],
+  (t) => [
+    index('scheduled_statuses_due_idx').on(t.scheduledAt),
+    index('scheduled_statuses_account_idx').on(t.accountId, t.id),
+  ],
 );
