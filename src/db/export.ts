@@ -5,6 +5,7 @@ import { pgDump } from '@electric-sql/pglite-tools/pg_dump';
 import type { Config } from '../config/config.ts';
 import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
 import { openPGlite } from './pglite.ts';
+import type { PGliteGate } from './pglite-gate.ts';
 
 /**
  * `woolly db export`: the embedded database as plain SQL that psql loads into an empty PostgreSQL
@@ -67,7 +68,7 @@ export const controlSocket = (dataDir: string) => `${paths(dataDir).run}/control
  * The owner's control socket (mode 0600 inside the 0700 run/ directory): answers GET /snapshot with
  * a gzipped tarball of the data directory taken by PGlite between two queries.
  */
-export async function serveControlSocket(pg: PGlite, dataDir: string): Promise<Server> {
+export async function serveControlSocket(pg: PGlite, dataDir: string, gate: PGliteGate): Promise<Server> {
   const path = controlSocket(dataDir);
   if (existsSync(path)) rmSync(path, { force: true });
   const server = createServer((req, res) => {
@@ -84,6 +85,24 @@ export async function serveControlSocket(pg: PGlite, dataDir: string): Promise<S
       );
       return;
     }
+    if (req.method === 'POST' && req.url === '/lend') {
+      // Lent until the command's connection closes (it exits, or crashes), or at most LEND_MAX_MS.
+      gate.lend().then((release) => {
+        const timer = setTimeout(release, LEND_MAX_MS);
+        timer.unref();
+        res.on('close', () => {
+          clearTimeout(timer);
+          release();
+        });
+        if (res.destroyed) {
+          release();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('lent\n');
+      });
+      return;
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -91,6 +110,29 @@ export async function serveControlSocket(pg: PGlite, dataDir: string): Promise<S
     server.listen(path, () => resolve());
   });
   return server;
+}
+
+/** A command holding the database longer than this gives it back anyway: the server must go on. */
+const LEND_MAX_MS = 5 * 60 * 1000;
+
+/**
+ * Asks the server that owns `dataDir` to lend its database to this command (see
+ * src/db/pglite-gate.ts); resolves, once lent, with the function that gives it back.
+ */
+export function borrowDatabase(dataDir: string): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: controlSocket(dataDir), path: '/lend', method: 'POST' }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`the running server refused to lend its database (HTTP ${res.statusCode})`));
+        res.resume();
+        return;
+      }
+      res.once('data', () => resolve(() => req.destroy()));
+      res.on('error', () => {});
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function fetchSnapshot(dataDir: string): Promise<Buffer> {

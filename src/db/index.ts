@@ -28,16 +28,24 @@ export async function openOwnedDatabase(config: Config, role: string): Promise<O
   try {
     const { openPGlite, serveSocket, wrapPGlite } = await import('./pglite.ts');
     const { serveControlSocket } = await import('./export.ts');
+    const { gatePGlite } = await import('./pglite-gate.ts');
     const p = paths(config.dataDir);
     const pg = await openPGlite({ dataDir: p.db });
+    const gate = gatePGlite(pg);
+    // The socket and the control socket use the PGlite itself; the server's own code the gated one.
     const socket = await serveSocket(pg, p.socket);
-    const control = await serveControlSocket(pg, config.dataDir);
-    const database = wrapPGlite(pg, async () => {
-      await new Promise((resolve) => control.close(resolve));
-      await socket.stop();
-      await pg.close();
-      release();
-    });
+    const control = await serveControlSocket(pg, config.dataDir, gate);
+    const database = wrapPGlite(
+      gate.client,
+      async () => {
+        control.closeAllConnections();
+        await new Promise((resolve) => control.close(resolve));
+        await socket.stop();
+        await pg.close();
+        release();
+      },
+      pg,
+    );
     return { database, pglite: pg };
   } catch (error) {
     release();
@@ -62,6 +70,9 @@ export async function openDatabaseForCommand(
   if (lockOwner(config.dataDir) !== undefined && existsSync(p.socket)) {
     const { default: postgres } = await import('postgres');
     const { wrapPostgres } = await import('./postgres.ts');
+    const { borrowDatabase } = await import('./export.ts');
+    // Hold the server's own queries while this command works (src/db/pglite-gate.ts).
+    const giveBack = await borrowDatabase(config.dataDir);
     const sql = postgres({
       host: p.socketDir,
       port: 5432,
@@ -70,7 +81,21 @@ export async function openDatabaseForCommand(
       max: 1,
       onnotice: () => {},
     });
-    return { database: wrapPostgres(sql, 'pglite-socket'), via: 'socket' };
+    const database = wrapPostgres(sql, 'pglite-socket');
+    const close = database.close;
+    return {
+      database: {
+        ...database,
+        async close() {
+          try {
+            await close();
+          } finally {
+            giveBack();
+          }
+        },
+      },
+      via: 'socket',
+    };
   }
   const release = acquireLock(config.dataDir, 'cli');
   try {

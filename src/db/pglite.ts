@@ -55,7 +55,12 @@ export async function openPGlite(options: PGliteOptions): Promise<PGlite> {
   return pg;
 }
 
-export function wrapPGlite(pg: PGlite, onClose?: () => Promise<void> | void): Database {
+/**
+ * A Database over an open PGlite. The owner passes the gated client (src/db/pglite-gate.ts) so that
+ * its queries wait while a `woolly` command has the database lent; `raw` is then the PGlite itself,
+ * closed on close.
+ */
+export function wrapPGlite(pg: PGlite, onClose?: () => Promise<void> | void, raw: PGlite = pg): Database {
   const db = drizzle(pg, { schema }) as unknown as Db;
   const executor: Executor = {
     query: async <T>(text: string, params: unknown[] = []) => (await pg.query<T>(text, params)).rows,
@@ -73,7 +78,7 @@ export function wrapPGlite(pg: PGlite, onClose?: () => Promise<void> | void): Da
     transaction: (fn) => db.transaction(fn),
     async close() {
       await onClose?.();
-      if (!pg.closed) await pg.close();
+      if (!raw.closed) await raw.close();
     },
   };
 }
