@@ -27,8 +27,13 @@ import { assetRoutes } from './routes/assets.ts';
 import { emailRoutes } from './routes/emails.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instanceRoutes } from './routes/instance.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { preferencesRoutes } from './routes/preferences.ts';
+import { relationshipRoutes } from './routes/relationships.ts';
+import { scheduledStatusRoutes } from './routes/scheduled-statuses.ts';
+import { statusRoutes } from './routes/statuses.ts';
+import { timelineRoutes } from './routes/timelines.ts';
 
 /**
  * The web role's HTTP server: Mastodon's REST API and everything else served over HTTP
@@ -155,7 +160,12 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
   healthRoutes(app);
   assetRoutes(app);
   instanceRoutes(app, ctx);
+  statusRoutes(app, ctx);
+  scheduledStatusRoutes(app, ctx);
+  timelineRoutes(app, ctx);
+  notificationRoutes(app, ctx);
   accountRoutes(app, ctx);
+  relationshipRoutes(app, ctx);
   emailRoutes(app, ctx);
   preferencesRoutes(app, ctx);
   pageRoutes(app, ctx);

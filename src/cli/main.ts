@@ -282,6 +282,27 @@ export function buildProgram(): Command {
 
   accountsCommands(program);
 
+  program
+    .command('feeds')
+    .description('home feeds')
+    .command('build [username]')
+    .description('rebuild the home feed of one local account, or of all with --all')
+    .option('--all', 'every local account')
+    .action(async (username: string | undefined, opts: { all?: boolean }) => {
+      if ((username === undefined) === (opts.all !== true)) {
+        throw new CommanderError(2, 'woolly.feeds', 'error: give either a USERNAME or --all');
+      }
+      const args: import('./commands/feeds.ts').FeedsArgs =
+        username === undefined ? { action: 'build', all: true } : { action: 'build', username };
+      process.exitCode = await withFeeds((deps, { feedsCommand }) =>
+        feedsCommand(deps, args, {
+          out,
+          err: say,
+          progress: process.stdout.isTTY ? (text) => process.stdout.write(text) : null,
+        }),
+      );
+    });
+
   return program;
 }
 
@@ -417,6 +438,29 @@ async function withSettings(
   const { database } = await openDatabaseForCommand(loadConfig());
   try {
     return await fn({ database }, commands);
+  } finally {
+    await database.close();
+  }
+}
+
+async function withFeeds(
+  fn: (
+    deps: import('./commands/feeds.ts').FeedsDeps,
+    commands: typeof import('./commands/feeds.ts'),
+  ) => Promise<number>,
+): Promise<number> {
+  const config = loadConfig();
+  const { openDatabaseForCommand } = await import('../db/index.ts');
+  const { createFeedStore } = await import('../domain/timelines/feed-store.ts');
+  const commands = await import('./commands/feeds.ts');
+  const { database } = await openDatabaseForCommand(config);
+  try {
+    const feeds = await createFeedStore(config.redis, database);
+    try {
+      return await fn({ database, feeds }, commands);
+    } finally {
+      await feeds.close();
+    }
   } finally {
     await database.close();
   }

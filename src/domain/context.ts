@@ -6,6 +6,7 @@ import type { Mailer } from '../infra/mail/mailer.ts';
 import type { PubSub } from '../infra/pubsub/pubsub.ts';
 import type { QueueBackend } from '../infra/queue/queue.ts';
 import type { Storage } from '../infra/storage/storage.ts';
+import type { FeedStore } from './timelines/feed-store.ts';
 
 /**
  * Everything the domain layer needs from below, built once per process by the role that runs
@@ -21,5 +22,7 @@ export interface Context {
   cache: Cache;
   storage: Storage;
   mailer: Mailer;
+  /** Home feeds: the database in the embedded shape, Redis sorted sets in the scaled one. */
+  feeds: FeedStore;
   log: Logger;
 }

@@ -1,7 +1,9 @@
 import type { Context } from '../domain/context.ts';
+import { registerFeedJobs } from './feeds.ts';
 import { registerMailJobs } from './mail.ts';
 import { registerPasswordResetJob } from './password-reset.ts';
 import { JobRegistry } from './registry.ts';
+import { registerStatusJobs } from './statuses.ts';
 
 export { JobRegistry, type JobRunner, type PeriodicDefinition } from './registry.ts';
 
@@ -26,5 +28,7 @@ export function createJobRegistry(deps: JobDeps): JobRegistry {
   // Mail jobs need the database and a mailer; a registry built without them fails those jobs loudly.
   registerMailJobs(registry, deps);
   registerPasswordResetJob(registry, deps);
+  registerFeedJobs(registry, deps);
+  registerStatusJobs(registry, deps);
   return registry;
 }

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../src/config/config.ts';
 import { generateSecrets } from '../../src/config/secrets.ts';
 import type { Context } from '../../src/domain/context.ts';
+import { createFeedStore } from '../../src/domain/timelines/feed-store.ts';
 import { createCache } from '../../src/infra/cache/index.ts';
 import { createMailer } from '../../src/infra/mail/index.ts';
 import { createPubSub } from '../../src/infra/pubsub/index.ts';
@@ -56,6 +57,8 @@ export async function createTestContext(overrides: TestContextOptions = {}): Pro
     opened.push(storage);
     const mailer = await createMailer(config.mail);
     opened.push(mailer);
+    const feeds = await createFeedStore(config.redis, testDb.database, { keyPrefix });
+    opened.push(feeds);
     let closed = false;
     return {
       config,
@@ -66,6 +69,7 @@ export async function createTestContext(overrides: TestContextOptions = {}): Pro
       cache,
       storage,
       mailer,
+      feeds,
       log: overrides.log ?? pino({ level: 'silent' }),
       async close() {
         if (closed) return;

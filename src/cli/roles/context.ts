@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config, Secrets } from '../../config/config.ts';
 import type { Database } from '../../db/database.ts';
 import type { Context } from '../../domain/context.ts';
+import { createFeedStore } from '../../domain/timelines/feed-store.ts';
 import { createCache } from '../../infra/cache/index.ts';
 import { createMailer } from '../../infra/mail/index.ts';
 import { createPubSub } from '../../infra/pubsub/index.ts';
@@ -27,6 +28,7 @@ export async function buildContext(
     createStorage(config.storage, config.baseUrl),
   ]);
   const mailer = await createMailer(config.mail);
+  const feeds = await createFeedStore(config.redis, database);
   return {
     config,
     secrets,
@@ -36,6 +38,7 @@ export async function buildContext(
     cache,
     storage,
     mailer,
+    feeds,
     log,
     async closeAdapters() {
       const results = await Promise.allSettled([
@@ -44,6 +47,7 @@ export async function buildContext(
         cache.close(),
         storage.close(),
         mailer.close(),
+        feeds.close(),
       ]);
       for (const r of results)
         if (r.status === 'rejected') log.warn({ err: r.reason }, 'closing an adapter failed');

@@ -1,5 +1,5 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { accounts, users } from '../../db/schema/index.ts';
+import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { accountStats, accounts, followRequests, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import type { AccountRecord, RoleRecord, UserRecord } from './records.ts';
 import { highlightedRole, type ResolvedRole, userRole } from './roles.ts';
@@ -16,8 +16,8 @@ export interface AccountView {
   user: UserRecord | null;
   /** The local user's highlighted role, shown on the profile. */
   badge: RoleRecord | undefined;
-  /** Counters: statuses and follows arrive with issue 4, which makes these real. */
-  counts: { followers: number; following: number; statuses: number; lastStatusAt: Date | null };
+  /** Counters from `account_stats` (statuses kept by posting, follows by the social graph). */
+  counts: AccountCounts;
 }
 
 export interface CredentialView extends AccountView {
@@ -26,21 +26,65 @@ export interface CredentialView extends AccountView {
   followRequestsCount: number;
 }
 
-const NO_COUNTS = { followers: 0, following: 0, statuses: 0, lastStatusAt: null };
+export interface AccountCounts {
+  followers: number;
+  following: number;
+  statuses: number;
+  lastStatusAt: Date | null;
+}
+
+const NO_COUNTS: AccountCounts = { followers: 0, following: 0, statuses: 0, lastStatusAt: null };
 
 type Db = Pick<Context, 'database'>;
+
+/** The counters of several accounts in one query; accounts without a stats row count zero. */
+export async function accountCounts(ctx: Db, ids: readonly string[]): Promise<Map<string, AccountCounts>> {
+  const result = new Map<string, AccountCounts>();
+  if (ids.length === 0) return result;
+  const rows = await ctx.database.db
+    .select()
+    .from(accountStats)
+    .where(inArray(accountStats.accountId, [...new Set(ids)]));
+  for (const row of rows) {
+    result.set(row.accountId, {
+      // A counter is never shown negative, even if a race let it slip (Mastodon clamps too).
+      followers: Math.max(0, row.followersCount),
+      following: Math.max(0, row.followingCount),
+      statuses: Math.max(0, row.statusesCount),
+      lastStatusAt: row.lastStatusAt,
+    });
+  }
+  return result;
+}
 
 export async function accountView(
   ctx: Db,
   account: AccountRecord,
   user: UserRecord | null,
+  counts?: AccountCounts,
 ): Promise<AccountView> {
   return {
     account,
     user,
     badge: user ? await highlightedRole(ctx, user.roleId) : undefined,
-    counts: { ...NO_COUNTS },
+    counts: counts ?? (await accountCounts(ctx, [account.id])).get(account.id) ?? { ...NO_COUNTS },
   };
+}
+
+/** Views of several loaded accounts, in the order given, with their counters fetched at once. */
+export async function accountViews(
+  ctx: Db,
+  rows: readonly { account: AccountRecord; user: UserRecord | null }[],
+): Promise<AccountView[]> {
+  const counts = await accountCounts(
+    ctx,
+    rows.map((r) => r.account.id),
+  );
+  const views: AccountView[] = [];
+  for (const row of rows) {
+    views.push(await accountView(ctx, row.account, row.user, counts.get(row.account.id) ?? { ...NO_COUNTS }));
+  }
+  return views;
 }
 
 export async function credentialView(
@@ -52,14 +96,33 @@ export async function credentialView(
     ...(await accountView(ctx, account, user)),
     user,
     role: await userRole(ctx, user.roleId),
-    followRequestsCount: 0,
+    followRequestsCount: await pendingFollowRequestsCount(ctx, account.id),
   };
 }
 
+/** Pending follow requests to an account from unsuspended accounts, counted up to 40 as Mastodon. */
+async function pendingFollowRequestsCount(ctx: Db, accountId: string): Promise<number> {
+  const rows = await ctx.database.db
+    .select({ id: followRequests.id })
+    .from(followRequests)
+    .innerJoin(accounts, eq(accounts.id, followRequests.accountId))
+    .where(and(eq(followRequests.targetAccountId, accountId), isNull(accounts.suspendedAt)))
+    .limit(40);
+  return rows.length;
+}
+
 /** Visible to the API: remote, or local with a confirmed and approved user. */
-function visible(account: AccountRecord, user: UserRecord | null): boolean {
+export function visibleToApi(account: AccountRecord, user: UserRecord | null): boolean {
   if (account.domain !== null) return true;
   return user !== null && user.confirmedAt !== null && user.approved;
+}
+
+/**
+ * The same rule in SQL, for lists that join `accounts` with `users` (left join): remote, or local
+ * with a confirmed and approved user.
+ */
+export function visibleAccountCondition(): SQL {
+  return sql`(${accounts.domain} is not null or (${users.confirmedAt} is not null and ${users.approved}))`;
 }
 
 /** Account ids are 64-bit integers; anything else names no account (404, not 400). */
@@ -75,7 +138,7 @@ export async function getAccount(ctx: Db, id: string): Promise<AccountView | und
     .leftJoin(users, eq(users.accountId, accounts.id))
     .where(eq(accounts.id, id))
     .limit(1);
-  if (row === undefined || !visible(row.account, row.user)) return undefined;
+  if (row === undefined || !visibleToApi(row.account, row.user)) return undefined;
   return accountView(ctx, row.account, row.user);
 }
 
@@ -88,13 +151,9 @@ export async function getAccounts(ctx: Db, ids: readonly string[]): Promise<Acco
     .from(accounts)
     .leftJoin(users, eq(users.accountId, accounts.id))
     .where(inArray(accounts.id, wanted));
-  const byId = new Map(rows.filter((r) => visible(r.account, r.user)).map((r) => [r.account.id, r]));
-  const views: AccountView[] = [];
-  for (const id of wanted) {
-    const row = byId.get(id);
-    if (row) views.push(await accountView(ctx, row.account, row.user));
-  }
-  return views;
+  const byId = new Map(rows.filter((r) => visibleToApi(r.account, r.user)).map((r) => [r.account.id, r]));
+  const ordered = wanted.map((id) => byId.get(id)).filter((row) => row !== undefined);
+  return accountViews(ctx, ordered);
 }
 
 /**
@@ -120,6 +179,6 @@ export async function lookupAccount(ctx: Context, acct: string): Promise<Account
     .leftJoin(users, eq(users.accountId, accounts.id))
     .where(and(sql`lower(${accounts.username}) = ${username.toLowerCase()}`, isNull(accounts.domain)))
     .limit(1);
-  if (row === undefined || !visible(row.account, row.user)) return undefined;
+  if (row === undefined || !visibleToApi(row.account, row.user)) return undefined;
   return accountView(ctx, row.account, row.user);
 }

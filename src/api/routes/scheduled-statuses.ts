@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import type { Context } from '../../domain/context.ts';
+import {
+  cancelScheduledStatus,
+  getScheduledStatus,
+  listScheduledStatuses,
+  rescheduleStatus,
+} from '../../domain/statuses/scheduled.ts';
+import { currentUser } from '../auth.ts';
+import { parsePage, setLinkHeader } from '../pagination.ts';
+import { serializeScheduledStatus } from '../serializers/scheduled-status.ts';
+import { statusErrorToApi } from './statuses.ts';
+
+const READ = ['read', 'read:statuses'];
+const WRITE = ['write', 'write:statuses'];
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw statusErrorToApi(error);
+  }
+}
+
+/** `/api/v1/scheduled_statuses`: the user's statuses waiting for their time. */
+export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void {
+  app.get(
+    '/api/v1/scheduled_statuses',
+    { config: { auth: { scopes: READ, user: true } } },
+    async (request, reply) => {
+      const { account } = currentUser(request);
+      const page = parsePage(request.query);
+      const rows = await listScheduledStatuses(ctx, account.id, page);
+      setLinkHeader(reply, request, { items: rows, idOf: (r) => r.id, next: rows.length >= page.limit });
+      return rows.map(serializeScheduledStatus);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/scheduled_statuses/:id',
+    { config: { auth: { scopes: READ, user: true } } },
+    async (request) => {
+      const { account } = currentUser(request);
+      return serializeScheduledStatus(
+        await guarded(() => getScheduledStatus(ctx, account.id, request.params.id)),
+      );
+    },
+  );
+
+  app.put<{ Params: { id: string } }>(
+    '/api/v1/scheduled_statuses/:id',
+    { config: { auth: { scopes: WRITE, user: true } } },
+    async (request) => {
+      const { account } = currentUser(request);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const at = typeof body.scheduled_at === 'string' ? body.scheduled_at : null;
+      return serializeScheduledStatus(
+        await guarded(() => rescheduleStatus(ctx, account.id, request.params.id, at)),
+      );
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/scheduled_statuses/:id',
+    { config: { auth: { scopes: WRITE, user: true } } },
+    async (request) => {
+      const { account } = currentUser(request);
+      await guarded(() => cancelScheduledStatus(ctx, account.id, request.params.id));
+      return {};
+    },
+  );
+}

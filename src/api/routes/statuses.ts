@@ -1,0 +1,336 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { castBoolean } from '../../domain/accounts/profile.ts';
+import { getAccounts } from '../../domain/accounts/views.ts';
+import type { Context } from '../../domain/context.ts';
+import {
+  bookmark,
+  deleteStatus,
+  type EditParams,
+  editStatus,
+  favourite,
+  muteConversation,
+  pin,
+  reblog,
+  statusHistory,
+  unbookmark,
+  unfavourite,
+  unpin,
+  unreblog,
+  visibleStatus,
+} from '../../domain/statuses/actions.ts';
+import { type PollParams, postStatus, type StatusParams } from '../../domain/statuses/create.ts';
+import { StatusError } from '../../domain/statuses/errors.ts';
+import { pollView, visiblePoll, vote } from '../../domain/statuses/polls.ts';
+import { favouritedBy, rebloggedBy, statusContext } from '../../domain/statuses/thread.ts';
+import { loadStatusView, loadStatusViews } from '../../domain/statuses/views.ts';
+import { visibleStatusIds } from '../../domain/visibility/visibility.ts';
+import { currentUser } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import { parsePage, setLinkHeader } from '../pagination.ts';
+import { serializeAccount } from '../serializers/account.ts';
+import { serializeScheduledStatus } from '../serializers/scheduled-status.ts';
+import { serializePoll, serializeStatus, serializeStatusEdit } from '../serializers/status.ts';
+
+type Params = Record<string, unknown>;
+
+const READ = ['read', 'read:statuses'];
+const WRITE = ['write', 'write:statuses'];
+
+/** At most this many ids in `GET /api/v1/statuses?id[]=` (Mastodon's DEFAULT_STATUSES_LIMIT). */
+const MAX_BATCH_IDS = 20;
+
+const viewerOf = (request: FastifyRequest): string | null => request.auth?.account?.id ?? null;
+
+/** Turns the domain's refusals into Mastodon's responses. */
+export function statusErrorToApi(error: unknown): unknown {
+  if (!(error instanceof StatusError)) return error;
+  const status = { not_found: 404, forbidden: 403, unprocessable: 422, unavailable: 503 }[error.kind];
+  return new ApiError(status, error.message);
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw statusErrorToApi(error);
+  }
+}
+
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+function stringList(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value : [value];
+  return items.filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** `poll[...]` parameters; a malformed poll is a 422 naming the field. */
+function parsePoll(value: unknown): PollParams | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ApiError(422, 'Validation failed: Poll is invalid');
+  const p = value as Params;
+  const options = Array.isArray(p.options) ? p.options : p.options === undefined ? [] : [p.options];
+  if (options.some((o) => typeof o !== 'string'))
+    throw new ApiError(422, 'Validation failed: Poll options is invalid');
+  const rawExpires = p.expires_in;
+  let expiresIn: number | null = null;
+  if (rawExpires !== undefined && rawExpires !== '') {
+    const n =
+      typeof rawExpires === 'number'
+        ? rawExpires
+        : typeof rawExpires === 'string' && /^\s*-?\d+\s*$/.test(rawExpires)
+          ? Number(rawExpires)
+          : Number.NaN;
+    if (!Number.isFinite(n)) throw new ApiError(422, 'Validation failed: Poll expires in is not a number');
+    expiresIn = n;
+  }
+  return {
+    options: options as string[],
+    expiresIn,
+    multiple: castBoolean(p.multiple) ?? false,
+    hideTotals: castBoolean(p.hide_totals) ?? false,
+  };
+}
+
+function parseStatusParams(body: Params): StatusParams {
+  return {
+    text: str(body.status) ?? '',
+    spoilerText: str(body.spoiler_text) ?? '',
+    sensitive: castBoolean(body.sensitive) ?? null,
+    visibility: str(body.visibility) || null,
+    language: str(body.language) || null,
+    inReplyToId: str(body.in_reply_to_id) || null,
+    mediaIds: stringList(body.media_ids),
+    poll: parsePoll(body.poll),
+    allowedMentions: body.allowed_mentions === undefined ? null : stringList(body.allowed_mentions),
+  };
+}
+
+/** One status for the viewer, serialized (404 when it vanished meanwhile). */
+async function one(ctx: Context, viewer: string | null, id: string, options: { source?: boolean } = {}) {
+  const view = await loadStatusView(ctx, viewer, id);
+  if (view === undefined) throw new ApiError(404, 'Record not found');
+  return serializeStatus(view, ctx.config, options);
+}
+
+/** Statuses (mastodon.md §1.2) and polls. */
+export function statusRoutes(app: FastifyInstance, ctx: Context): void {
+  app.post('/api/v1/statuses', { config: { auth: { scopes: WRITE, user: true } } }, async (request) => {
+    const { account, user, auth } = currentUser(request);
+    const body = (request.body ?? {}) as Params;
+    const idempotency = request.headers['idempotency-key'];
+    const result = await guarded(async () => {
+      try {
+        return await postStatus(ctx, { account, user }, parseStatusParams(body), {
+          applicationId: auth.application?.id ?? null,
+          idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
+          scheduledAt: str(body.scheduled_at) || null,
+        });
+      } catch (error) {
+        // Mastodon lists the accounts the client did not expect to mention.
+        if (error instanceof StatusError && Array.isArray(error.extra?.unexpectedAccountIds)) {
+          const views = await getAccounts(ctx, error.extra.unexpectedAccountIds as string[]);
+          throw new ApiError(422, error.message, {
+            extra: { unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)) },
+          });
+        }
+        throw error;
+      }
+    });
+    if (result.kind === 'scheduled') return serializeScheduledStatus(result.scheduled);
+    return one(ctx, account.id, result.status.id);
+  });
+
+  app.get('/api/v1/statuses', { config: { auth: { scopes: READ, optional: true } } }, async (request) => {
+    const query = request.query as Params;
+    const ids = [...new Set(stringList(query.id ?? query['id[]']))];
+    if (ids.length > MAX_BATCH_IDS)
+      throw new ApiError(422, `Too many ids requested (at most ${MAX_BATCH_IDS})`);
+    const wanted = ids.filter((i) => /^\d{1,19}$/.test(i));
+    const viewer = viewerOf(request);
+    const visible = await visibleStatusIds(ctx, viewer, wanted);
+    const views = await loadStatusViews(
+      ctx,
+      viewer,
+      wanted.filter((i) => visible.has(i)),
+    );
+    return views.map((v) => serializeStatus(v, ctx.config));
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/statuses/:id',
+    { config: { auth: { scopes: READ, optional: true } } },
+    async (request) => {
+      const viewer = viewerOf(request);
+      const status = await guarded(() => visibleStatus(ctx, viewer, request.params.id));
+      return one(ctx, viewer, status.id);
+    },
+  );
+
+  app.put<{ Params: { id: string } }>(
+    '/api/v1/statuses/:id',
+    { config: { auth: { scopes: WRITE, user: true } } },
+    async (request) => {
+      const { account, user } = currentUser(request);
+      const body = (request.body ?? {}) as Params;
+      const params: EditParams = {};
+      if (body.status !== undefined) params.text = str(body.status) ?? '';
+      if (body.spoiler_text !== undefined) params.spoilerText = str(body.spoiler_text) ?? '';
+      if (body.sensitive !== undefined) params.sensitive = castBoolean(body.sensitive) ?? false;
+      if (body.language !== undefined) params.language = str(body.language);
+      if (body.media_ids !== undefined) params.mediaIds = stringList(body.media_ids);
+      if (body.poll !== undefined) params.poll = parsePoll(body.poll);
+      const status = await guarded(() => editStatus(ctx, { account, user }, request.params.id, params));
+      return one(ctx, account.id, status.id);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/statuses/:id',
+    { config: { auth: { scopes: WRITE, user: true } } },
+    async (request) => {
+      const { account } = currentUser(request);
+      const view = await loadStatusView(ctx, account.id, request.params.id);
+      if (view === undefined || view.status.accountId !== account.id || view.status.reblogOfId !== null) {
+        throw new ApiError(404, 'Record not found');
+      }
+      // Rendered before the deletion, with the source text for redrafting (Mastodon's order).
+      const entity = serializeStatus(view, ctx.config, { source: true });
+      await guarded(() => deleteStatus(ctx, account.id, view.status.id));
+      return entity;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/statuses/:id/context',
+    { config: { auth: { scopes: READ, optional: true } } },
+    async (request) => {
+      const viewer = viewerOf(request);
+      const { ancestors, descendants } = await guarded(() => statusContext(ctx, viewer, request.params.id));
+      const views = new Map(
+        (await loadStatusViews(ctx, viewer, [...ancestors, ...descendants])).map((v) => [v.status.id, v]),
+      );
+      const pick = (ids: string[]) =>
+        ids.flatMap((i) => {
+          const v = views.get(i);
+          return v ? [serializeStatus(v, ctx.config)] : [];
+        });
+      return { ancestors: pick(ancestors), descendants: pick(descendants) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/statuses/:id/history',
+    { config: { auth: { scopes: READ, optional: true } } },
+    async (request) => {
+      const viewer = viewerOf(request);
+      const { status, versions } = await guarded(() => statusHistory(ctx, viewer, request.params.id));
+      const view = await loadStatusView(ctx, viewer, status.id);
+      if (view === undefined) throw new ApiError(404, 'Record not found');
+      const account = serializeAccount(view.account, ctx.config);
+      return versions.map((v) => serializeStatusEdit(v, account));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/statuses/:id/source',
+    { config: { auth: { scopes: READ, user: true } } },
+    async (request) => {
+      const { account } = currentUser(request);
+      const status = await guarded(() => visibleStatus(ctx, account.id, request.params.id));
+      return { id: status.id, text: status.text, spoiler_text: status.spoilerText };
+    },
+  );
+
+  // Actions answer with the status acted on, as the viewer now sees it.
+  const action = (
+    path: string,
+    scopes: string[],
+    run: (request: FastifyRequest, accountId: string, id: string) => Promise<{ id: string }>,
+  ) =>
+    app.post<{ Params: { id: string } }>(
+      path,
+      { config: { auth: { scopes, user: true } } },
+      async (request) => {
+        const { account } = currentUser(request);
+        const status = await guarded(() => run(request, account.id, request.params.id));
+        return one(ctx, account.id, status.id);
+      },
+    );
+
+  const FAVOURITES = ['write', 'write:favourites'];
+  const BOOKMARKS = ['write', 'write:bookmarks'];
+  action('/api/v1/statuses/:id/favourite', FAVOURITES, (_r, a, id) => favourite(ctx, a, id));
+  action('/api/v1/statuses/:id/unfavourite', FAVOURITES, (_r, a, id) => unfavourite(ctx, a, id));
+  action('/api/v1/statuses/:id/reblog', WRITE, (request, _a, id) => {
+    const { account, user } = currentUser(request);
+    const body = (request.body ?? {}) as Params;
+    return reblog(ctx, { account, user }, id, str(body.visibility));
+  });
+  action('/api/v1/statuses/:id/unreblog', WRITE, (_r, a, id) => unreblog(ctx, a, id));
+  action('/api/v1/statuses/:id/bookmark', BOOKMARKS, (_r, a, id) => bookmark(ctx, a, id));
+  action('/api/v1/statuses/:id/unbookmark', BOOKMARKS, (_r, a, id) => unbookmark(ctx, a, id));
+  action('/api/v1/statuses/:id/pin', ['write', 'write:accounts'], (_r, a, id) => pin(ctx, a, id));
+  action('/api/v1/statuses/:id/unpin', ['write', 'write:accounts'], (_r, a, id) => unpin(ctx, a, id));
+  action('/api/v1/statuses/:id/mute', ['write', 'write:mutes'], (_r, a, id) =>
+    muteConversation(ctx, a, id, true),
+  );
+  action('/api/v1/statuses/:id/unmute', ['write', 'write:mutes'], (_r, a, id) =>
+    muteConversation(ctx, a, id, false),
+  );
+
+  const accountList = (path: string, load: typeof favouritedBy) =>
+    app.get<{ Params: { id: string } }>(
+      path,
+      { config: { auth: { scopes: ['read', 'read:accounts'], optional: true } } },
+      async (request, reply) => {
+        const viewer = viewerOf(request);
+        const page = parsePage(request.query, { defaultLimit: 40, maxLimit: 80 });
+        const items = await guarded(() => load(ctx, viewer, request.params.id, page));
+        const views = new Map(
+          (
+            await getAccounts(
+              ctx,
+              items.map((i) => i.account.id),
+            )
+          ).map((v) => [v.account.id, v]),
+        );
+        const shown = items.filter((i) => views.has(i.account.id));
+        setLinkHeader(reply, request, { items, idOf: (i) => i.cursor, next: items.length >= page.limit });
+        return shown.map((i) => serializeAccount(views.get(i.account.id)!, ctx.config));
+      },
+    );
+  accountList('/api/v1/statuses/:id/favourited_by', favouritedBy);
+  accountList('/api/v1/statuses/:id/reblogged_by', rebloggedBy);
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/polls/:id',
+    { config: { auth: { scopes: READ, optional: true } } },
+    async (request) => {
+      const viewer = viewerOf(request);
+      const { poll } = await guarded(() => visiblePoll(ctx, viewer, request.params.id));
+      return serializePoll(await pollView(ctx, viewer, poll), viewer !== null);
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/polls/:id/votes',
+    { config: { auth: { scopes: WRITE, user: true } } },
+    async (request) => {
+      const { account } = currentUser(request);
+      const body = (request.body ?? {}) as Params;
+      const raw = Array.isArray(body.choices)
+        ? body.choices
+        : body.choices === undefined || body.choices === ''
+          ? []
+          : [body.choices];
+      if (raw.length === 0) throw new ApiError(400, 'param is missing or the value is empty: choices');
+      const choices = raw.map((c) =>
+        typeof c === 'number' ? c : typeof c === 'string' && /^\d+$/.test(c) ? Number(c) : -1,
+      );
+      const poll = await guarded(() => vote(ctx, account.id, request.params.id, choices));
+      return serializePoll(await pollView(ctx, account.id, poll), true);
+    },
+  );
+}

@@ -1,0 +1,11 @@
+import type { ScheduledStatusRecord } from '../../domain/statuses/create.ts';
+
+/** The ScheduledStatus entity (REST::ScheduledStatusSerializer): the stored creation parameters. */
+export function serializeScheduledStatus(row: ScheduledStatusRecord) {
+  return {
+    id: row.id,
+    scheduled_at: row.scheduledAt.toISOString(),
+    params: row.params,
+    media_attachments: [],
+  };
+}

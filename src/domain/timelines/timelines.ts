@@ -1,0 +1,205 @@
+import { and, eq, exists, inArray, isNull, notExists, or, type SQL, sql } from 'drizzle-orm';
+import { statuses, statusPins, statusTags, tags } from '../../db/schema/index.ts';
+import type { Context } from '../context.ts';
+import { normalizeHashtag } from '../statuses/text.ts';
+import { loadStatusViews, type StatusView } from '../statuses/views.ts';
+import { notMutedCondition, visibleStatusCondition } from '../visibility/visibility.ts';
+import { homeFeedPage } from './feeds.ts';
+import { type Page, paginate } from './page.ts';
+
+/**
+ * The timelines (mastodon.md §1.3): home reads the precomputed feed, the others are SQL over
+ * `statuses` with the visibility module's condition. Each returns hydrated views, newest first;
+ * a page costs one id query plus loadStatusViews' fixed handful (DESIGN.md §8).
+ */
+
+/** Home: the feed's page, re-checked against visibility and mutes (the graph may have moved since). */
+export async function homeTimeline(ctx: Context, viewerId: string, page: Page): Promise<StatusView[]> {
+  const ids = await homeFeedPage(ctx, viewerId, page);
+  if (ids.length === 0) return [];
+  const rows = await ctx.database.db
+    .select({ id: statuses.id })
+    .from(statuses)
+    .where(and(inArray(statuses.id, ids), visibleStatusCondition(viewerId), notMutedCondition(viewerId)));
+  const visible = new Set(rows.map((r) => r.id));
+  return loadStatusViews(
+    ctx,
+    viewerId,
+    ids.filter((id) => visible.has(id)),
+  );
+}
+
+export interface PublicOptions {
+  local?: boolean;
+  remote?: boolean;
+  onlyMedia?: boolean;
+}
+
+/** Conditions shared by the public and tag timelines (Mastodon's PublicFeed). */
+function publicConditions(viewerId: string | null, options: PublicOptions): SQL[] {
+  const conds: SQL[] = [
+    eq(statuses.visibility, 'public'),
+    isNull(statuses.reblogOfId),
+    visibleStatusCondition(viewerId),
+    notMutedCondition(viewerId),
+  ];
+  if (options.local) conds.push(eq(statuses.local, true));
+  else if (options.remote) conds.push(eq(statuses.local, false));
+  // Media attachments arrive with their issue; until then no status has any.
+  if (options.onlyMedia) conds.push(sql`false`);
+  return conds;
+}
+
+/**
+ * Public statuses, no boosts; replies only when they continue the author's own thread (Mastodon's
+ * without_replies). Anonymous viewers are allowed.
+ */
+export async function publicTimeline(
+  ctx: Context,
+  viewerId: string | null,
+  options: PublicOptions,
+  page: Page,
+): Promise<StatusView[]> {
+  const conds = publicConditions(viewerId, options);
+  conds.push(or(isNull(statuses.inReplyToId), eq(statuses.inReplyToAccountId, statuses.accountId)) as SQL);
+  const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
+    ctx.database.db
+      .select({ id: statuses.id })
+      .from(statuses)
+      .where(and(...conds, where))
+      .orderBy(orderBy)
+      .limit(limit),
+  );
+  return loadStatusViews(
+    ctx,
+    viewerId,
+    rows.map((r) => r.id),
+  );
+}
+
+export interface TagOptions extends PublicOptions {
+  any?: readonly string[];
+  all?: readonly string[];
+  none?: readonly string[];
+}
+
+/** Tag ids by normalised name (unknown names are absent). */
+async function tagIds(ctx: Context, names: readonly string[]): Promise<Map<string, string>> {
+  const normalized = [...new Set(names.map(normalizeHashtag))];
+  if (normalized.length === 0) return new Map();
+  const rows = await ctx.database.db
+    .select({ id: tags.id, name: tags.name })
+    .from(tags)
+    .where(inArray(tags.name, normalized));
+  return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+const taggedWith = (ids: readonly string[]): SQL =>
+  exists(
+    sql`(select 1 from ${statusTags} where ${statusTags.statusId} = ${statuses.id} and ${inArray(statusTags.tagId, [...ids])})`,
+  );
+
+/**
+ * Public statuses tagged `tag` or any of `any`, and every one of `all`, and none of `none` (Mastodon's
+ * TagFeed). An unknown tag, or an unknown tag under `all`, gives an empty timeline.
+ */
+export async function tagTimeline(
+  ctx: Context,
+  viewerId: string | null,
+  tag: string,
+  options: TagOptions,
+  page: Page,
+): Promise<StatusView[]> {
+  const any = [tag, ...(options.any ?? [])];
+  const all = options.all ?? [];
+  const none = options.none ?? [];
+  const known = await tagIds(ctx, [...any, ...all, ...none]);
+  const idsOf = (names: readonly string[]) =>
+    names.flatMap((n) => {
+      const id = known.get(normalizeHashtag(n));
+      return id === undefined ? [] : [id];
+    });
+  const anyIds = idsOf(any);
+  if (anyIds.length === 0) return [];
+  const conds = publicConditions(viewerId, options);
+  conds.push(taggedWith(anyIds));
+  for (const name of all) {
+    const id = known.get(normalizeHashtag(name));
+    if (id === undefined) return [];
+    conds.push(taggedWith([id]));
+  }
+  const noneIds = idsOf(none);
+  if (noneIds.length > 0)
+    conds.push(
+      notExists(
+        sql`(select 1 from ${statusTags} where ${statusTags.statusId} = ${statuses.id} and ${inArray(statusTags.tagId, noneIds)})`,
+      ),
+    );
+  const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
+    ctx.database.db
+      .select({ id: statuses.id })
+      .from(statuses)
+      .where(and(...conds, where))
+      .orderBy(orderBy)
+      .limit(limit),
+  );
+  return loadStatusViews(
+    ctx,
+    viewerId,
+    rows.map((r) => r.id),
+  );
+}
+
+export interface AccountStatusesOptions {
+  onlyMedia?: boolean;
+  excludeReplies?: boolean;
+  excludeReblogs?: boolean;
+  pinned?: boolean;
+  tagged?: string;
+}
+
+/**
+ * An account's statuses as `viewer` may see them (Mastodon's AccountStatusesFilter): replies
+ * excluded except self-replies with exclude_replies, boosts with exclude_reblogs, only pinned ones
+ * with pinned, only those with a hashtag with tagged. Mutes do not apply: the viewer opened the
+ * profile.
+ */
+export async function accountStatuses(
+  ctx: Context,
+  viewerId: string | null,
+  accountId: string,
+  options: AccountStatusesOptions,
+  page: Page,
+): Promise<StatusView[]> {
+  const conds: SQL[] = [eq(statuses.accountId, accountId), visibleStatusCondition(viewerId)];
+  if (options.onlyMedia) conds.push(sql`false`); // no media attachments exist yet (see publicConditions)
+  if (options.excludeReplies) {
+    conds.push(or(isNull(statuses.inReplyToId), eq(statuses.inReplyToAccountId, statuses.accountId)) as SQL);
+  }
+  if (options.excludeReblogs) conds.push(isNull(statuses.reblogOfId));
+  if (options.pinned) {
+    conds.push(
+      exists(
+        sql`(select 1 from ${statusPins} where ${statusPins.statusId} = ${statuses.id} and ${statusPins.accountId} = ${accountId})`,
+      ),
+    );
+  }
+  if (options.tagged !== undefined) {
+    const id = (await tagIds(ctx, [options.tagged])).get(normalizeHashtag(options.tagged));
+    if (id === undefined) return [];
+    conds.push(taggedWith([id]));
+  }
+  const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
+    ctx.database.db
+      .select({ id: statuses.id })
+      .from(statuses)
+      .where(and(...conds, where))
+      .orderBy(orderBy)
+      .limit(limit),
+  );
+  return loadStatusViews(
+    ctx,
+    viewerId,
+    rows.map((r) => r.id),
+  );
+}
