@@ -1,5 +1,5 @@
 import type { Context } from '../domain/context.ts';
-import { registerFeedJobs } from './feeds.ts';
+import { registerFeedJobs, registerMuteJobs } from './feeds.ts';
 import { registerMailJobs } from './mail.ts';
 import { registerPasswordResetJob } from './password-reset.ts';
 import { JobRegistry } from './registry.ts';
@@ -29,6 +29,7 @@ export function createJobRegistry(deps: JobDeps): JobRegistry {
   registerMailJobs(registry, deps);
   registerPasswordResetJob(registry, deps);
   registerFeedJobs(registry, deps);
+  registerMuteJobs(registry, deps);
   registerStatusJobs(registry, deps);
   return registry;
 }

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lte } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
 import { mutes } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
@@ -50,6 +50,38 @@ export async function mute(
     });
   await unmergeFromHome(ctx, accountId, targetId);
   if (hideNotifications) await clearNotificationsFrom(ctx, accountId, targetId);
+  if (expiresAt !== null) {
+    // Mastodon's DeleteMuteWorker: when the mute ends, the followed account's statuses come back.
+    await ctx.queue.enqueue(
+      'default',
+      MUTE_EXPIRY_JOB,
+      { accountId, targetId },
+      {
+        delayMs: duration * 1000,
+        jobId: `mute-expiry-${accountId}-${targetId}-${expiresAt.getTime()}`,
+        attempts: 3,
+      },
+    );
+  }
+}
+
+export const MUTE_EXPIRY_JOB = 'mute_expired';
+
+/** The delayed job of a timed mute: ends it if it is still the expired one (not renewed or removed). */
+export async function expireMute(ctx: Context, accountId: string, targetId: string): Promise<boolean> {
+  const deleted = await ctx.database.db
+    .delete(mutes)
+    .where(
+      and(
+        eq(mutes.accountId, accountId),
+        eq(mutes.targetAccountId, targetId),
+        lte(mutes.expiresAt, new Date()),
+      ),
+    )
+    .returning({ id: mutes.id });
+  if (deleted.length === 0) return false;
+  if (await isFollowing(ctx, accountId, targetId)) await mergeIntoHome(ctx, accountId, targetId);
+  return true;
 }
 
 /** Ends a mute; a followed account's statuses come back into home (Mastodon's UnmuteService). */

@@ -1,4 +1,5 @@
 import type { Context } from '../context.ts';
+import { notify } from '../notifications/notify.ts';
 import { filterForHome, toEntry } from './home-filter.ts';
 
 /**
@@ -24,7 +25,7 @@ export async function distributeStatus(ctx: Pick<Context, 'queue'>, statusId: st
  * batch inserts it there. A status deleted before its turn is skipped. Returns how many homes took it.
  */
 export async function fanOutStatus(
-  ctx: Pick<Context, 'database' | 'feeds'>,
+  ctx: Pick<Context, 'database' | 'feeds' | 'cache'>,
   statusId: string,
 ): Promise<number> {
   const rows = await filterForHome(
@@ -39,10 +40,38 @@ export async function fanOutStatus(
   );
   const first = rows[0];
   if (first === undefined) return 0;
-  return ctx.feeds.add(
-    rows.map((r) => r.recipient),
-    toEntry(first),
+  const recipients = rows.map((r) => String(r.recipient));
+  const added = await ctx.feeds.add(recipients, toEntry(first));
+  await notifySubscribers(ctx, statusId, recipients);
+  return added;
+}
+
+/**
+ * `status` notifications for followers who asked for them (follow with `notify`): as Mastodon's
+ * FeedInsertWorker, only for followers the status reached through the home rules, and not for
+ * reblogs or replies to someone else. notify() applies mutes, blocks and the recipient's policy.
+ */
+async function notifySubscribers(
+  ctx: Pick<Context, 'database' | 'cache'>,
+  statusId: string,
+  recipients: string[],
+): Promise<void> {
+  const rows = await ctx.database.query<{ follower: string; author: string }>(
+    `select f.account_id::text as follower, s.account_id::text as author
+       from statuses s join follows f on f.target_account_id = s.account_id and f.notify
+      where s.id = $1::bigint and s.reblog_of_id is null
+        and (s.in_reply_to_id is null or s.in_reply_to_account_id = s.account_id)
+        and f.account_id = any($2::bigint[])`,
+    [statusId, recipients],
   );
+  for (const row of rows) {
+    await notify(ctx, {
+      type: 'status',
+      recipientAccountId: row.follower,
+      fromAccountId: row.author,
+      statusId,
+    });
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { getAccount } from '../../../src/domain/accounts/views.ts';
 import { block } from '../../../src/domain/relationships/blocks.ts';
 import { RelationshipError } from '../../../src/domain/relationships/errors.ts';
 import { follow, unfollow } from '../../../src/domain/relationships/follows.ts';
-import { mute, unmute } from '../../../src/domain/relationships/mutes.ts';
+import { expireMute, mute, unmute } from '../../../src/domain/relationships/mutes.ts';
 import {
   blockedAccountIds,
   isFollowing,
@@ -147,5 +147,28 @@ describe('home feed effects', () => {
     assert.ok(!(await homeIds(bob)).includes(own), 'and the blocker’s leave the blocked account’s home');
     assert.equal(await isFollowing(ctx, alice.account.id, bob.account.id), false);
     assert.equal(await isFollowing(ctx, bob.account.id, alice.account.id), false);
+  });
+
+  test('a timed mute queues its end; when it comes the statuses return, unless the mute was renewed', async () => {
+    const carol = await createTestUser(ctx, { username: 'h_carol' });
+    const dave = await createTestUser(ctx, { username: 'h_dave' });
+    const mine = await post(carol, 'mine');
+    const daves = await post(dave, 'hi');
+    await ctx.feeds.replace(carol.account.id, [{ statusId: mine, reblogOfId: null }]);
+    await follow(ctx, carol.account, dave.account);
+    const before = (await ctx.queue.counts()).default.delayed;
+    await mute(ctx, carol.account.id, dave.account.id, { duration: 3600 });
+    assert.equal((await ctx.queue.counts()).default.delayed, before + 1, 'the end of the mute is queued');
+    assert.ok(!(await homeIds(carol)).includes(daves));
+    // Not yet expired: the job changes nothing.
+    assert.equal(await expireMute(ctx, carol.account.id, dave.account.id), false);
+    assert.ok(!(await homeIds(carol)).includes(daves));
+    // Expired: the mute goes and the statuses come back.
+    await ctx.database.db
+      .update(mutes)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(and(eq(mutes.accountId, carol.account.id), eq(mutes.targetAccountId, dave.account.id)));
+    assert.equal(await expireMute(ctx, carol.account.id, dave.account.id), true);
+    assert.ok((await homeIds(carol)).includes(daves));
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { newId } from '../../../src/db/ids.ts';
 import {
   distributeStatus,
   fanOutStatus,
@@ -174,4 +175,31 @@ test('merge on follow, unmerge on unfollow, clear on block', async () => {
   await block(ctx, reader, author);
   await unmergeFromHome(ctx, reader, author);
   assert.ok(!(await home(reader)).includes(boost));
+});
+
+test('followers who asked to be notified get a status notification, not for reblogs or replies to others', async () => {
+  const author = await built();
+  const subscriber = await built();
+  const plain = await built();
+  await follow(ctx, plain, author);
+  await ctx.database.query(
+    `insert into follows (id, account_id, target_account_id, notify) values ($1, $2, $3, true)`,
+    [newId(), subscriber, author],
+  );
+  const post = await insertStatus(ctx, { accountId: author });
+  const other = await built();
+  const reply = await insertStatus(ctx, { accountId: author, inReplyToId: post, inReplyToAccountId: other });
+  const boost = await insertStatus(ctx, {
+    accountId: author,
+    reblogOfId: await insertStatus(ctx, { accountId: other }),
+  });
+  for (const id of [post, reply, boost]) await fanOutStatus(ctx, id);
+  const rows = await ctx.database.query<{ account_id: string; status_id: string }>(
+    `select account_id::text, status_id::text from notifications where type = 'status' and from_account_id = $1`,
+    [author],
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.account_id, r.status_id]),
+    [[subscriber, post]],
+  );
 });
