@@ -33,47 +33,14 @@ export async function isFollowing(ctx: Ctx, followerId: string, targetId: string
   return rows.length > 0;
 }
 
-export async function isBlocking(ctx: Ctx, accountId: string, targetId: string): Promise<boolean> {
-  const rows = await ctx.database.db
-    .select({ id: blocks.id })
-    .from(blocks)
-    .where(and(eq(blocks.accountId, accountId), eq(blocks.targetAccountId, targetId)))
-    .limit(1);
-  return rows.length > 0;
-}
-
-/** Either account blocks the other. */
-export async function isBlockedEitherWay(ctx: Ctx, a: string, b: string): Promise<boolean> {
-  const rows = await ctx.database.db
-    .select({ id: blocks.id })
-    .from(blocks)
-    .where(
-      or(
-        and(eq(blocks.accountId, a), eq(blocks.targetAccountId, b)),
-        and(eq(blocks.accountId, b), eq(blocks.targetAccountId, a)),
-      ),
-    )
-    .limit(1);
-  return rows.length > 0;
-}
-
-/** The active mute of `accountId` on `targetId`, if any. */
-export async function findMute(
-  ctx: Ctx,
-  accountId: string,
-  targetId: string,
-): Promise<{ hideNotifications: boolean; expiresAt: Date | null } | undefined> {
-  const [row] = await ctx.database.db
-    .select({ hideNotifications: mutes.hideNotifications, expiresAt: mutes.expiresAt })
-    .from(mutes)
-    .where(and(eq(mutes.accountId, accountId), eq(mutes.targetAccountId, targetId), activeMute()))
-    .limit(1);
-  return row;
-}
-
-export async function isMuting(ctx: Ctx, accountId: string, targetId: string): Promise<boolean> {
-  return (await findMute(ctx, accountId, targetId)) !== undefined;
-}
+// Single blocks and mutes are answered by the visibility module, the one place that decides them
+// (DESIGN.md §3); the names here are kept for the social-graph code that reads better with them.
+export {
+  blockedEitherWay as isBlockedEitherWay,
+  isBlocking,
+  muteOf as findMute,
+  mutes as isMuting,
+} from '../visibility/visibility.ts';
 
 /** Accounts `accountId` blocks, and accounts that block `accountId` (both hide content). */
 export async function blockedAccountIds(
