@@ -113,11 +113,9 @@ export async function notify(ctx: Ctx, input: NotifyInput): Promise<Notification
     .returning();
   if (!row) return null;
 
-  if (filtered) {
-    if (type === 'mention') await updateRequest(ctx, recipient, sender, statusId);
-  } else {
-    await publishNotification(ctx, row);
-  }
+  // Unfiltered notifications are where the streaming role (issue 5) will publish Mastodon's
+  // `notification` event to the recipient's `user` and `user:notification` streams.
+  if (filtered && type === 'mention') await updateRequest(ctx, recipient, sender, statusId);
   return row;
 }
 
@@ -368,11 +366,3 @@ export async function removeStatusNotifications(ctx: DbCtx, statusIds: readonly 
     removed.filter((r) => r.type === 'mention'),
   );
 }
-
-/**
- * The hook where a new, unfiltered notification is handed to live clients. The streaming server
- * (issue 5) renders it for the recipient and sends it as Mastodon's `notification` event on the
- * `user` and `user:notification` streams; until that server exists there is nobody to tell, so this
- * deliberately does nothing yet.
- */
-export async function publishNotification(_ctx: Ctx, _notification: NotificationRecord): Promise<void> {}

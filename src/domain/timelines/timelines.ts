@@ -62,19 +62,7 @@ export async function publicTimeline(
 ): Promise<StatusView[]> {
   const conds = publicConditions(viewerId, options);
   conds.push(or(isNull(statuses.inReplyToId), eq(statuses.inReplyToAccountId, statuses.accountId)) as SQL);
-  const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
-    ctx.database.db
-      .select({ id: statuses.id })
-      .from(statuses)
-      .where(and(...conds, where))
-      .orderBy(orderBy)
-      .limit(limit),
-  );
-  return loadStatusViews(
-    ctx,
-    viewerId,
-    rows.map((r) => r.id),
-  );
+  return pageOfStatuses(ctx, viewerId, conds, page);
 }
 
 export interface TagOptions extends PublicOptions {
@@ -135,19 +123,7 @@ export async function tagTimeline(
         sql`(select 1 from ${statusTags} where ${statusTags.statusId} = ${statuses.id} and ${inArray(statusTags.tagId, noneIds)})`,
       ),
     );
-  const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
-    ctx.database.db
-      .select({ id: statuses.id })
-      .from(statuses)
-      .where(and(...conds, where))
-      .orderBy(orderBy)
-      .limit(limit),
-  );
-  return loadStatusViews(
-    ctx,
-    viewerId,
-    rows.map((r) => r.id),
-  );
+  return pageOfStatuses(ctx, viewerId, conds, page);
 }
 
 export interface AccountStatusesOptions {
@@ -189,6 +165,16 @@ export async function accountStatuses(
     if (id === undefined) return [];
     conds.push(taggedWith([id]));
   }
+  return pageOfStatuses(ctx, viewerId, conds, page);
+}
+
+/** One page of the statuses matching `conds`, newest first, hydrated for the viewer. */
+async function pageOfStatuses(
+  ctx: Parameters<typeof loadStatusViews>[0],
+  viewerId: string | null,
+  conds: (SQL | undefined)[],
+  page: Page,
+): Promise<StatusView[]> {
   const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
     ctx.database.db
       .select({ id: statuses.id })
