@@ -11,16 +11,18 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import FindMyWay from 'find-my-way';
+import { ActionLimitError } from '../domain/action-limits.ts';
 import type { Context } from '../domain/context.ts';
 import { ValidationError } from '../domain/validation.ts';
 import { pageRoutes } from '../pages/index.ts';
 import { PageError, sendPageError } from '../pages/layout.ts';
 import { oauthAuthorizeRoutes } from '../pages/oauth/authorize.ts';
+import { actionLimitHeaders } from './action-limits.ts';
 import { registerAuth } from './auth.ts';
 import { registerCors } from './cors.ts';
 import { ApiError, errorBody, INTERNAL_ERROR, RECORD_NOT_FOUND } from './errors.ts';
 import { ParamsError, parseParams } from './params.ts';
-import { type RateLimitOptions, registerRateLimits } from './rate-limit.ts';
+import { type RateLimitOptions, registerRateLimits, TOO_MANY_REQUESTS } from './rate-limit.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { appRoutes } from './routes/apps.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -223,6 +225,11 @@ function sendError(error: FastifyError | Error, request: FastifyRequest, reply: 
     if (error.headers) reply.headers(error.headers);
     if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
     reply.code(error.statusCode).send(errorBody(error.message, error.extra));
+    return;
+  }
+  if (error instanceof ActionLimitError) {
+    reply.headers({ ...actionLimitHeaders(error.state), 'x-ratelimit-remaining': '0' });
+    reply.code(429).send(errorBody(TOO_MANY_REQUESTS));
     return;
   }
   if (error instanceof ParamsError) {

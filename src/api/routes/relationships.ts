@@ -28,6 +28,7 @@ import { mute, unmute } from '../../domain/relationships/mutes.ts';
 import { endorse, setNote, unendorse } from '../../domain/relationships/notes.ts';
 import { relationships } from '../../domain/relationships/queries.ts';
 import { ValidationError } from '../../domain/validation.ts';
+import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { INVALID_LIMIT, parsePage, setLinkHeader } from '../pagination.ts';
@@ -122,7 +123,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
   app.post<IdRoute>(
     '/api/v1/accounts/:id/follow',
     { config: { auth: { scopes: WRITE_FOLLOWS, user: true } } },
-    async (request) => {
+    async (request, reply) => {
       const { account } = currentUser(request);
       const other = await target(request.params.id);
       const params = paramsOf(request);
@@ -147,6 +148,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
           languages,
         }),
       );
+      await setActionLimitHeaders(ctx, reply, account.id, 'follows');
       return relationshipOf(account.id, other.id);
     },
   );

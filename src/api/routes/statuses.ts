@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { castBoolean } from '../../domain/accounts/profile.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
+import type { ActionFamily } from '../../domain/action-limits.ts';
 import type { Context } from '../../domain/context.ts';
 import {
   bookmark,
@@ -24,6 +25,7 @@ import { pollView, visiblePoll, vote } from '../../domain/statuses/polls.ts';
 import { favouritedBy, rebloggedBy, statusContext } from '../../domain/statuses/thread.ts';
 import { loadStatusView, loadStatusViews } from '../../domain/statuses/views.ts';
 import { visibleStatusIds } from '../../domain/visibility/visibility.ts';
+import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
@@ -116,31 +118,36 @@ async function one(ctx: Context, viewer: string | null, id: string, options: { s
 
 /** Statuses (mastodon.md §1.2) and polls. */
 export function statusRoutes(app: FastifyInstance, ctx: Context): void {
-  app.post('/api/v1/statuses', { config: { auth: { scopes: WRITE, user: true } } }, async (request) => {
-    const { account, user, auth } = currentUser(request);
-    const body = (request.body ?? {}) as Params;
-    const idempotency = request.headers['idempotency-key'];
-    const result = await guarded(async () => {
-      try {
-        return await postStatus(ctx, { account, user }, parseStatusParams(body), {
-          applicationId: auth.application?.id ?? null,
-          idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
-          scheduledAt: str(body.scheduled_at) || null,
-        });
-      } catch (error) {
-        // Mastodon lists the accounts the client did not expect to mention.
-        if (error instanceof StatusError && Array.isArray(error.extra?.unexpectedAccountIds)) {
-          const views = await getAccounts(ctx, error.extra.unexpectedAccountIds as string[]);
-          throw new ApiError(422, error.message, {
-            extra: { unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)) },
+  app.post(
+    '/api/v1/statuses',
+    { config: { auth: { scopes: WRITE, user: true } } },
+    async (request, reply) => {
+      const { account, user, auth } = currentUser(request);
+      const body = (request.body ?? {}) as Params;
+      const idempotency = request.headers['idempotency-key'];
+      const result = await guarded(async () => {
+        try {
+          return await postStatus(ctx, { account, user }, parseStatusParams(body), {
+            applicationId: auth.application?.id ?? null,
+            idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
+            scheduledAt: str(body.scheduled_at) || null,
           });
+        } catch (error) {
+          // Mastodon lists the accounts the client did not expect to mention.
+          if (error instanceof StatusError && Array.isArray(error.extra?.unexpectedAccountIds)) {
+            const views = await getAccounts(ctx, error.extra.unexpectedAccountIds as string[]);
+            throw new ApiError(422, error.message, {
+              extra: { unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)) },
+            });
+          }
+          throw error;
         }
-        throw error;
-      }
-    });
-    if (result.kind === 'scheduled') return serializeScheduledStatus(result.scheduled);
-    return one(ctx, account.id, result.status.id);
-  });
+      });
+      if (result.kind === 'scheduled') return serializeScheduledStatus(result.scheduled);
+      await setActionLimitHeaders(ctx, reply, account.id, 'statuses');
+      return one(ctx, account.id, result.status.id);
+    },
+  );
 
   app.get('/api/v1/statuses', { config: { auth: { scopes: READ, optional: true } } }, async (request) => {
     const query = request.query as Params;
@@ -248,13 +255,15 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     path: string,
     scopes: string[],
     run: (request: FastifyRequest, accountId: string, id: string) => Promise<{ id: string }>,
+    limited?: ActionFamily,
   ) =>
     app.post<{ Params: { id: string } }>(
       path,
       { config: { auth: { scopes, user: true } } },
-      async (request) => {
+      async (request, reply) => {
         const { account } = currentUser(request);
         const status = await guarded(() => run(request, account.id, request.params.id));
+        if (limited !== undefined) await setActionLimitHeaders(ctx, reply, account.id, limited);
         return one(ctx, account.id, status.id);
       },
     );
@@ -263,11 +272,16 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
   const BOOKMARKS = ['write', 'write:bookmarks'];
   action('/api/v1/statuses/:id/favourite', FAVOURITES, (_r, a, id) => favourite(ctx, a, id));
   action('/api/v1/statuses/:id/unfavourite', FAVOURITES, (_r, a, id) => unfavourite(ctx, a, id));
-  action('/api/v1/statuses/:id/reblog', WRITE, (request, _a, id) => {
-    const { account, user } = currentUser(request);
-    const body = (request.body ?? {}) as Params;
-    return reblog(ctx, { account, user }, id, str(body.visibility));
-  });
+  action(
+    '/api/v1/statuses/:id/reblog',
+    WRITE,
+    (request, _a, id) => {
+      const { account, user } = currentUser(request);
+      const body = (request.body ?? {}) as Params;
+      return reblog(ctx, { account, user }, id, str(body.visibility));
+    },
+    'statuses',
+  );
   action('/api/v1/statuses/:id/unreblog', WRITE, (_r, a, id) => unreblog(ctx, a, id));
   action('/api/v1/statuses/:id/bookmark', BOOKMARKS, (_r, a, id) => bookmark(ctx, a, id));
   action('/api/v1/statuses/:id/unbookmark', BOOKMARKS, (_r, a, id) => unbookmark(ctx, a, id));

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { accountPins, accountStats, followRequests, follows } from '../../db/schema/index.ts';
 import type { AccountRecord } from '../accounts/records.ts';
+import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify, removeNotifications } from '../notifications/notify.ts';
@@ -73,6 +74,7 @@ export async function follow(
   }
 
   await checkFollowLimit(ctx, source.id);
+  await assertActionAllowed(ctx, source.id, 'follows');
   const row = {
     id: newId(),
     accountId: source.id,
@@ -89,13 +91,17 @@ export async function follow(
       .onConflictDoNothing()
       .returning({ id: followRequests.id });
     if (inserted.length > 0) {
+      await recordAction(ctx, source.id, 'follows');
       await notify(ctx, { type: 'follow_request', recipientAccountId: target.id, fromAccountId: source.id });
     }
     return 'requested';
   }
 
   const created = await insertFollow(ctx, row);
-  if (created) await afterFollow(ctx, source.id, target.id);
+  if (created) {
+    await recordAction(ctx, source.id, 'follows');
+    await afterFollow(ctx, source.id, target.id);
+  }
   return 'followed';
 }
 

@@ -10,6 +10,7 @@ import {
   statusPins,
 } from '../../db/schema/index.ts';
 import { userPreferences } from '../accounts/profile.ts';
+import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify, removeNotifications, removeStatusNotifications } from '../notifications/notify.ts';
@@ -131,6 +132,7 @@ export async function reblog(
   const existing = await findReblog(ctx, author.account.id, original.id);
   if (existing) return existing;
   const chosen = reblogVisibility(author, original, visibility);
+  await assertActionAllowed(ctx, author.account.id, 'statuses');
   const now = new Date();
   const reblogId = newId(now);
   const row = await ctx.database.transaction(async (tx) => {
@@ -151,6 +153,7 @@ export async function reblog(
     await bumpCounters(tx, inserted!, 1);
     return inserted!;
   });
+  await recordAction(ctx, author.account.id, 'statuses');
   await distributeStatus(ctx, row.id);
   await notify(ctx, {
     type: 'reblog',
@@ -372,6 +375,7 @@ export async function editStatus(
     language !== status.language ||
     pollChanged;
   if (!changed) return status;
+  await assertActionAllowed(ctx, author.account.id, 'statuses');
 
   const mentioned = await resolveMentions(ctx, text);
   const now = new Date();
@@ -411,6 +415,7 @@ export async function editStatus(
     await writeTags(tx, status.id, hashtagsOf(text));
     return row!;
   });
+  await recordAction(ctx, author.account.id, 'statuses');
   if (pollChanged && updated.pollId) await schedulePollEnd(ctx, updated.pollId);
   const boosters = await ctx.database.db
     .selectDistinct({ accountId: statuses.accountId })

@@ -14,6 +14,7 @@ import {
 } from '../../db/schema/index.ts';
 import { postingLanguage, userPreferences } from '../accounts/profile.ts';
 import type { AccountRecord, UserRecord } from '../accounts/records.ts';
+import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify } from '../notifications/notify.ts';
@@ -91,7 +92,7 @@ export async function postStatus(
   options: { applicationId: string | null; idempotencyKey?: string | null; scheduledAt?: string | null },
 ): Promise<PostResult> {
   const key = options.idempotencyKey?.trim();
-  if (!key) return postUnguarded(ctx, author, params, options);
+  if (!key) return postUnguarded(ctx, author, params, { ...options, countAction: true });
   const cacheKey = `idempotency:status:${author.account.id}:${key}`;
   const previous = await findIdempotent(ctx, author.account.id, await ctx.cache.get(cacheKey));
   if (previous) return previous;
@@ -100,7 +101,7 @@ export async function postStatus(
   try {
     const again = await findIdempotent(ctx, author.account.id, await ctx.cache.get(cacheKey));
     if (again) return again;
-    const result = await postUnguarded(ctx, author, params, options);
+    const result = await postUnguarded(ctx, author, params, { ...options, countAction: true });
     const made = result.kind === 'status' ? `status:${result.status.id}` : `scheduled:${result.scheduled.id}`;
     await ctx.cache.set(cacheKey, made, IDEMPOTENCY_TTL);
     return result;
@@ -132,7 +133,12 @@ async function postUnguarded(
   ctx: Context,
   author: Author,
   params: StatusParams,
-  options: { applicationId: string | null; scheduledAt?: string | null },
+  options: {
+    applicationId: string | null;
+    scheduledAt?: string | null;
+    /** Count it against the author's action limit (API posts; not the scheduler's). */
+    countAction?: boolean;
+  },
 ): Promise<PostResult> {
   let scheduledAt: Date | null = null;
   if (options.scheduledAt) {
@@ -146,7 +152,9 @@ async function postUnguarded(
       kind: 'scheduled',
       scheduled: await schedule(ctx, author, params, scheduledAt, options.applicationId),
     };
+  if (options.countAction) await assertActionAllowed(ctx, author.account.id, 'statuses');
   const status = await insertStatus(ctx, author, prepared, options.applicationId);
+  if (options.countAction) await recordAction(ctx, author.account.id, 'statuses');
   await afterCreate(ctx, status, prepared.mentioned);
   return { kind: 'status', status };
 }
