@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { generateSecrets } from '../../src/config/secrets.ts';
 import { cleanEnv, freePort, runWoolly, type Server, startWoolly } from '../support/cli.ts';
@@ -14,6 +15,12 @@ const skip =
   scaled && redisUrl
     ? false
     : 'needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): runs on the scaled shape';
+
+/**
+ * The roles run with Woolly's real key names (BullMQ's `woolly` prefix, its job schedulers…), so
+ * they get a Redis database of their own, emptied afterwards, instead of the suites' shared one.
+ */
+const REDIS_DB = '14';
 
 /** The scaled shape as an operator runs it: migrate once, then separate web and worker processes. */
 describe('separate roles on PostgreSQL + Redis', { skip }, () => {
@@ -31,6 +38,7 @@ describe('separate roles on PostgreSQL + Redis', { skip }, () => {
     env = cleanEnv({
       DATABASE_URL: url.toString(),
       REDIS_URL: redisUrl!,
+      REDIS_DB,
       LOCAL_DOMAIN: 'scaled.example',
       ...secrets,
     });
@@ -39,6 +47,10 @@ describe('separate roles on PostgreSQL + Redis', { skip }, () => {
     await Promise.all(servers.map((s) => s.stop()));
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
+    const redis = new Redis(redisUrl!, { db: Number(REDIS_DB), lazyConnect: true });
+    await redis.connect();
+    await redis.flushdb();
+    redis.disconnect();
   });
 
   it('refuses to start without a secret, naming it', async () => {
