@@ -17,6 +17,7 @@ import { ValidationError } from '../domain/validation.ts';
 import { pageRoutes } from '../pages/index.ts';
 import { PageError, sendPageError } from '../pages/layout.ts';
 import { oauthAuthorizeRoutes } from '../pages/oauth/authorize.ts';
+import type { StreamingOptions } from '../streaming/server.ts';
 import { actionLimitHeaders } from './action-limits.ts';
 import { registerAuth } from './auth.ts';
 import { registerCors } from './cors.ts';
@@ -55,6 +56,11 @@ export interface ServerOptions {
   rateLimits?: RateLimitOptions;
   /** Sees every route as it is registered (the scope-matrix test enumerates the authorized routes). */
   onRoute?: (route: RouteOptions) => void;
+  /**
+   * Serve the streaming API on this server too (`woolly start`); options tune it (tests). Without
+   * it, `/api/v1/streaming*` is redirected to STREAMING_API_BASE_URL or answered 404, as Rails does.
+   */
+  streaming?: boolean | StreamingOptions;
 }
 
 export async function buildServer(ctx: Context, options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -174,6 +180,14 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
   appRoutes(app, ctx);
   oauthRoutes(app, ctx);
   oauthAuthorizeRoutes(app, ctx);
+  if (options.streaming) {
+    // Loaded only by the processes that stream (DESIGN.md §8): `woolly web` never loads ws.
+    const { registerStreaming } = await import('../streaming/server.ts');
+    registerStreaming(app, ctx, options.streaming === true ? {} : options.streaming);
+  } else {
+    const { streamingRedirectRoutes } = await import('../streaming/redirect.ts');
+    streamingRedirectRoutes(app, ctx);
+  }
 
   return app;
 }

@@ -115,11 +115,14 @@ export function buildProgram(): Command {
 
   program
     .command('start')
-    .description('run every role (web, workers, scheduler) in one process; migrates the database first')
+    .description(
+      'run every role (web, streaming, workers, scheduler) in one process; migrates the database first',
+    )
     .action(() =>
       serve({
         role: 'start',
         web: true,
+        streaming: true,
         worker: { queues: QUEUE_NAMES, concurrency: loadConfig().workerConcurrency },
         migrate: true,
       }),
@@ -128,7 +131,14 @@ export function buildProgram(): Command {
   program
     .command('web')
     .description('run the web role (REST API, OAuth, ActivityPub, pages) alone; needs PostgreSQL and Redis')
-    .action(() => serve({ role: 'web', web: true, worker: undefined, migrate: false }));
+    .action(() => serve({ role: 'web', web: true, streaming: false, worker: undefined, migrate: false }));
+
+  program
+    .command('streaming')
+    .description('run the streaming API alone on STREAMING_PORT (default 4000); needs PostgreSQL and Redis')
+    .action(() =>
+      serve({ role: 'streaming', web: false, streaming: true, worker: undefined, migrate: false }),
+    );
 
   program
     .command('worker')
@@ -148,6 +158,7 @@ export function buildProgram(): Command {
       serve({
         role: 'worker',
         web: false,
+        streaming: false,
         worker: {
           queues: opts.queues ?? QUEUE_NAMES,
           concurrency: opts.concurrency ?? loadConfig().workerConcurrency,
@@ -414,16 +425,31 @@ async function withAccounts(
   const { openDatabaseForCommand } = await import('../db/index.ts');
   const { assertSchemaCurrent, migrate } = await import('../db/migrate.ts');
   const { createQueueBackend } = await import('../infra/queue/index.ts');
+  const { createPubSub } = await import('../infra/pubsub/index.ts');
+  const { createCache } = await import('../infra/cache/index.ts');
+  const { createLogger } = await import('../infra/log.ts');
+  const { withStreams } = await import('../streaming/publisher.ts');
+  const { OwnerRelayPubSub } = await import('./owner-pubsub.ts');
   const commands = await import('./commands/accounts.ts');
   const { database, via } = await openDatabaseForCommand(config);
   try {
     if (via === 'direct') await migrate(database);
     else await assertSchemaCurrent(database);
     const queue = createQueueBackend(config, database);
+    // Disabling or deleting an account kills its streams: over Redis when configured, else through
+    // the running embedded server's control socket (src/cli/owner-pubsub.ts).
+    const [pubsub, cache] = await Promise.all([
+      via === 'socket' && config.redis === undefined
+        ? new OwnerRelayPubSub(config.dataDir)
+        : createPubSub(config.redis),
+      createCache(config.redis),
+    ]);
     try {
-      await fn({ database, config, queue }, commands);
+      const log = createLogger(config, 'accounts');
+      const { streams } = withStreams({ database, config, pubsub, cache, log });
+      await fn({ database, config, queue, streams }, commands);
     } finally {
-      await queue.close();
+      await Promise.all([queue.close(), pubsub.close(), cache.close()]);
     }
   } finally {
     await database.close();

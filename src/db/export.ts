@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { PGlite } from '@electric-sql/pglite';
 import { pgDump } from '@electric-sql/pglite-tools/pg_dump';
 import type { Config } from '../config/config.ts';
@@ -65,10 +65,28 @@ export function portableSql(sql: string): string {
 export const controlSocket = (dataDir: string) => `${paths(dataDir).run}/control.sock`;
 
 /**
- * The owner's control socket (mode 0600 inside the 0700 run/ directory): answers GET /snapshot with
- * a gzipped tarball of the data directory taken by PGlite between two queries.
+ * What the owner relays for commands once its roles run: in the embedded shape pub/sub is
+ * in-process, so a command (`woolly accounts modify --disable`) that must reach the server's live
+ * streams hands its messages to the owner, which publishes them on its own bus.
  */
-export async function serveControlSocket(pg: PGlite, dataDir: string, gate: PGliteGate): Promise<Server> {
+export interface ControlRelay {
+  publish?: (channel: string, message: string) => Promise<void>;
+}
+
+/** The largest message a command may hand over for publishing. */
+const RELAY_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The owner's control socket (mode 0600 inside the 0700 run/ directory): answers GET /snapshot with
+ * a gzipped tarball of the data directory taken by PGlite between two queries, POST /lend (below),
+ * and POST /publish `{"channel","message"}` through `relay`.
+ */
+export async function serveControlSocket(
+  pg: PGlite,
+  dataDir: string,
+  gate: PGliteGate,
+  relay: ControlRelay = {},
+): Promise<Server> {
   const path = controlSocket(dataDir);
   if (existsSync(path)) rmSync(path, { force: true });
   const server = createServer((req, res) => {
@@ -103,6 +121,10 @@ export async function serveControlSocket(pg: PGlite, dataDir: string, gate: PGli
       });
       return;
     }
+    if (req.method === 'POST' && req.url === '/publish') {
+      relayPublish(req, res, relay);
+      return;
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -110,6 +132,67 @@ export async function serveControlSocket(pg: PGlite, dataDir: string, gate: PGli
     server.listen(path, () => resolve());
   });
   return server;
+}
+
+function relayPublish(req: IncomingMessage, res: ServerResponse, relay: ControlRelay): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > RELAY_MAX_BYTES) {
+      res.writeHead(413).end();
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (res.headersSent) return;
+    let body: { channel?: unknown; message?: unknown };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400).end('invalid JSON');
+      return;
+    }
+    if (typeof body?.channel !== 'string' || typeof body.message !== 'string') {
+      res.writeHead(400).end('channel and message must be strings');
+      return;
+    }
+    if (relay.publish === undefined) {
+      res.writeHead(503).end('the server is not running its roles yet');
+      return;
+    }
+    relay.publish(body.channel, body.message).then(
+      () => res.writeHead(204).end(),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+}
+
+/**
+ * Hands a pub/sub message to the server that owns `dataDir`, which publishes it on its in-process
+ * bus (see ControlRelay).
+ */
+export function publishThroughOwner(dataDir: string, channel: string, message: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: controlSocket(dataDir), path: '/publish', method: 'POST' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode === 204) resolve();
+        else
+          reject(
+            new Error(
+              `the running server did not publish (HTTP ${res.statusCode}): ${Buffer.concat(chunks)}`,
+            ),
+          );
+      });
+    });
+    req.on('error', reject);
+    req.setHeader('content-type', 'application/json');
+    req.end(JSON.stringify({ channel, message }));
+  });
 }
 
 /** A command holding the database longer than this gives it back anyway: the server must go on. */

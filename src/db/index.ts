@@ -3,6 +3,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config/config.ts';
 import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
 import type { Database } from './database.ts';
+import type { ControlRelay } from './export.ts';
 
 // Drivers are imported on use: a process loads PGlite or postgres.js, not both (memory, start-up).
 
@@ -12,6 +13,8 @@ export interface OpenedDatabase {
   database: Database;
   /** Set when this process owns the embedded database (for `db export`). */
   pglite?: PGlite;
+  /** The owner of the embedded database: what it relays for commands (set its `publish`). */
+  relay?: ControlRelay;
 }
 
 /**
@@ -34,7 +37,8 @@ export async function openOwnedDatabase(config: Config, role: string): Promise<O
     const gate = gatePGlite(pg);
     // The socket and the control socket use the PGlite itself; the server's own code the gated one.
     const socket = await serveSocket(pg, p.socket);
-    const control = await serveControlSocket(pg, config.dataDir, gate);
+    const relay: ControlRelay = {};
+    const control = await serveControlSocket(pg, config.dataDir, gate, relay);
     const database = wrapPGlite(
       gate.client,
       async () => {
@@ -46,7 +50,7 @@ export async function openOwnedDatabase(config: Config, role: string): Promise<O
       },
       pg,
     );
-    return { database, pglite: pg };
+    return { database, pglite: pg, relay };
   } catch (error) {
     release();
     throw error;

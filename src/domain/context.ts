@@ -6,6 +6,7 @@ import type { Mailer } from '../infra/mail/mailer.ts';
 import type { PubSub } from '../infra/pubsub/pubsub.ts';
 import type { QueueBackend } from '../infra/queue/queue.ts';
 import type { Storage } from '../infra/storage/storage.ts';
+import type { StreamEvents } from './streaming/events.ts';
 import type { FeedStore } from './timelines/feed-store.ts';
 
 /**
@@ -24,5 +25,7 @@ export interface Context {
   mailer: Mailer;
   /** Home feeds: the database in the embedded shape, Redis sorted sets in the scaled one. */
   feeds: FeedStore;
+  /** Streaming events (issue 5): what the domain publishes for the streaming API, on `pubsub`. */
+  streams: StreamEvents;
   log: Logger;
 }

@@ -1,16 +1,31 @@
 import type { Context } from '../domain/context.ts';
 import { expireMute, MUTE_EXPIRY_JOB } from '../domain/relationships/mutes.ts';
-import { DISTRIBUTE_JOB, fanOutStatus } from '../domain/timelines/distribution.ts';
+import {
+  DISTRIBUTE_JOB,
+  DISTRIBUTE_UPDATE_JOB,
+  fanOutStatus,
+  fanOutStatusUpdate,
+} from '../domain/timelines/distribution.ts';
 import type { JsonValue } from '../infra/queue/queue.ts';
 import type { JobRegistry } from './registry.ts';
 
-/** The `default` queue's home-feed job: `distribute` {statusId}, the fan-out of a new status. */
+/**
+ * The `default` queue's home-feed jobs: `distribute` {statusId}, the fan-out of a new status, and
+ * `distribute_update` {statusId}, the streaming of an edit.
+ */
 export function registerFeedJobs(registry: JobRegistry, deps: Partial<Context>): void {
   registry.register('default', DISTRIBUTE_JOB, async (data) => {
-    if (deps.database === undefined || deps.feeds === undefined || deps.cache === undefined) {
-      throw new Error('feed jobs need the database, the feed store and the cache');
+    const { database, feeds, cache, streams } = deps;
+    if (database === undefined || feeds === undefined || cache === undefined || streams === undefined) {
+      throw new Error('feed jobs need the database, the feed store, the cache and the streams');
     }
-    await fanOutStatus({ database: deps.database, feeds: deps.feeds, cache: deps.cache }, statusIdOf(data));
+    await fanOutStatus({ database, feeds, cache, streams }, statusIdOf(data));
+  });
+  registry.register('default', DISTRIBUTE_UPDATE_JOB, async (data) => {
+    const { database, streams } = deps;
+    if (database === undefined || streams === undefined)
+      throw new Error('distribute_update needs the database and the streams');
+    await fanOutStatusUpdate({ database, streams }, statusIdOf(data));
   });
 }
 
@@ -20,8 +35,8 @@ export function registerMuteJobs(registry: JobRegistry, deps: Partial<Context>):
     const { accountId, targetId } = (data ?? {}) as { accountId?: unknown; targetId?: unknown };
     if (typeof accountId !== 'string' || typeof targetId !== 'string')
       throw new Error('mute_expired needs {accountId, targetId}');
-    if (deps.database === undefined || deps.feeds === undefined)
-      throw new Error('mute_expired needs the database and the feed store');
+    if (deps.database === undefined || deps.feeds === undefined || deps.streams === undefined)
+      throw new Error('mute_expired needs the database, the feed store and the streams');
     await expireMute(deps as Context, accountId, targetId);
   });
 }
@@ -29,6 +44,6 @@ export function registerMuteJobs(registry: JobRegistry, deps: Partial<Context>):
 function statusIdOf(data: JsonValue): string {
   const statusId = (data as { statusId?: unknown } | null)?.statusId;
   if (typeof statusId !== 'string' || !/^\d{1,19}$/.test(statusId))
-    throw new Error('distribute needs {statusId}');
+    throw new Error('a distribute job needs {statusId}');
   return statusId;
 }

@@ -18,7 +18,7 @@ export const SCHEDULED_STATUSES_JOB = 'scheduled_statuses';
  */
 export function registerStatusJobs(registry: JobRegistry, deps: Partial<Context>): void {
   const full = (): Context => {
-    const missing = (['config', 'database', 'queue', 'cache', 'feeds', 'log'] as const).filter(
+    const missing = (['config', 'database', 'queue', 'cache', 'feeds', 'streams', 'log'] as const).filter(
       (k) => deps[k] === undefined,
     );
     if (missing.length > 0) throw new Error(`status jobs need ${missing.join(', ')}`);

@@ -31,6 +31,10 @@ const PUBLIC_API_ROUTES = new Set([
   'GET /api/v1/instance/translation_languages',
   // Registering an app is how a client starts; it is throttled per IP instead.
   'POST /api/v1/apps',
+  // A web role without streaming redirects streaming clients (Rails' StreamingController); the
+  // streaming endpoints authenticate themselves (src/streaming/auth.ts).
+  'GET /api/v1/streaming',
+  'GET /api/v1/streaming/*',
 ]);
 
 const AUTH_REFUSALS: readonly string[] = Object.values(AUTH_ERRORS);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openWs } from '../streaming/clients.ts';
 import { cleanEnv, freePort, runWoolly, type Server, startWoolly, tempDir } from '../support/cli.ts';
 
 /** `woolly start` on the embedded shape, as a newcomer runs it: one process, a data directory. */
@@ -63,6 +64,26 @@ describe('woolly start (embedded shape)', () => {
       const again = (await (await fetch(`${server.url}/api/v1/instance`)).json()) as { title: string };
       assert.equal(again.title, 'Woolly Test Server');
     }
+  });
+
+  it('closes the live streams of an account that a command disables', { timeout: 60_000 }, async () => {
+    const created = await runWoolly(
+      ['accounts', 'create', 'streamer', '--email', 'streamer@example.com', '--confirmed'],
+      {
+        env,
+      },
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const token = await runWoolly(['accounts', 'token', 'streamer', '--scopes', 'read'], { env });
+    assert.equal(token.code, 0, token.stderr);
+    const ws = await openWs(`${server.url.replace(/^http/, 'ws')}/api/v1/streaming?stream=user`, {
+      headers: { authorization: `Bearer ${token.stdout.trim()}` },
+    });
+    const disabled = await runWoolly(['accounts', 'modify', 'streamer', '--disable'], { env });
+    assert.equal(disabled.code, 0, disabled.stderr);
+    // The command's `kill` went through the server's control socket onto its in-process bus.
+    const closed = await ws.closed;
+    assert.equal(typeof closed.code, 'number');
   });
 
   it('exports the database as SQL while running', async () => {

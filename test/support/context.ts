@@ -12,6 +12,7 @@ import { createMailer } from '../../src/infra/mail/index.ts';
 import { createPubSub } from '../../src/infra/pubsub/index.ts';
 import { createQueueBackend } from '../../src/infra/queue/index.ts';
 import { createStorage } from '../../src/infra/storage/index.ts';
+import { withStreams } from '../../src/streaming/publisher.ts';
 import { createTestDatabase } from './db.ts';
 
 export interface TestContextOptions {
@@ -60,7 +61,7 @@ export async function createTestContext(overrides: TestContextOptions = {}): Pro
     const feeds = await createFeedStore(config.redis, testDb.database, { keyPrefix });
     opened.push(feeds);
     let closed = false;
-    return {
+    return withStreams({
       config,
       secrets: generateSecrets(),
       database: testDb.database,
@@ -78,7 +79,7 @@ export async function createTestContext(overrides: TestContextOptions = {}): Pro
         await testDb.close();
         rmSync(dataDir, { recursive: true, force: true });
       },
-    };
+    });
   } catch (error) {
     await closeAll(opened);
     await testDb.close();

@@ -30,7 +30,12 @@ export type AccountsArgs =
   | { action: 'approve'; target: { all: true } | { number: number } | { username: string } }
   | { action: 'token'; username: string; scopes: string[]; app?: string };
 
-export type AccountsDeps = Pick<Context, 'database' | 'config' | 'queue'>;
+/**
+ * `streams` publishes the `kill` of a disabled or deleted account: on Redis (scaled shape) it
+ * reaches the streaming processes; in the embedded shape a running server gets it over its control
+ * socket and publishes it on its in-process bus (src/cli/owner-pubsub.ts).
+ */
+export type AccountsDeps = Pick<Context, 'database' | 'config' | 'queue' | 'streams'>;
 
 export async function accountsCommand(
   deps: AccountsDeps,

@@ -8,6 +8,7 @@ import { createMailer } from '../../infra/mail/index.ts';
 import { createPubSub } from '../../infra/pubsub/index.ts';
 import { createQueueBackend } from '../../infra/queue/index.ts';
 import { createStorage } from '../../infra/storage/index.ts';
+import { withStreams } from '../../streaming/publisher.ts';
 
 export interface RunningContext extends Context {
   /** Closes the adapters (not the database, which its opener closes). */
@@ -29,7 +30,7 @@ export async function buildContext(
   ]);
   const mailer = await createMailer(config.mail);
   const feeds = await createFeedStore(config.redis, database);
-  return {
+  return withStreams({
     config,
     secrets,
     database,
@@ -52,5 +53,5 @@ export async function buildContext(
       for (const r of results)
         if (r.status === 'rejected') log.warn({ err: r.reason }, 'closing an adapter failed');
     },
-  };
+  });
 }

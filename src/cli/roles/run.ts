@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../api/server.ts';
 import type { Config } from '../../config/config.ts';
 import { ConfigError } from '../../config/errors.ts';
 import { resolveSecrets } from '../../config/secrets.ts';
@@ -14,9 +13,14 @@ import { buildContext } from './context.ts';
 import { StartupError } from './errors.ts';
 
 export interface RoleOptions {
-  /** What this process is called in logs and the lock file: start, web, worker. */
+  /** What this process is called in logs and the lock file: start, web, worker, streaming. */
   role: string;
   web: boolean;
+  /**
+   * Serve the streaming API: on the web server's port when `web` is set too (`woolly start`), else
+   * alone on STREAMING_PORT (`woolly streaming`).
+   */
+  streaming: boolean;
   worker: { queues: readonly QueueName[]; concurrency: number } | undefined;
   /** Apply pending migrations first (`woolly start`); other roles refuse a schema that is behind. */
   migrate: boolean;
@@ -49,7 +53,7 @@ export async function runRoles(config: Config, options: RoleOptions): Promise<Ru
   // secrets, so that a missing one stops start-up before the database is opened.
   if (config.shape === 'embedded') prepareDataDir(config.dataDir);
   const secrets = resolveSecrets(config);
-  const { database } = await openOwnedDatabase(config, options.role);
+  const { database, relay } = await openOwnedDatabase(config, options.role);
   let web: FastifyInstance | undefined;
   let worker: Worker | undefined;
   let ctx: Awaited<ReturnType<typeof buildContext>> | undefined;
@@ -77,6 +81,12 @@ export async function runRoles(config: Config, options: RoleOptions): Promise<Ru
       );
     }
     ctx = await buildContext(config, secrets, database, log);
+    // Embedded: commands run in other processes hand their stream events (a disabled account's
+    // `kill`) to this one over the control socket, to publish on the in-process bus.
+    if (relay !== undefined) {
+      const bus = ctx.pubsub;
+      relay.publish = (channel, message) => bus.publish(channel, message);
+    }
 
     if (options.worker !== undefined) {
       const registry = createJobRegistry(ctx);
@@ -90,22 +100,34 @@ export async function runRoles(config: Config, options: RoleOptions): Promise<Ru
     }
 
     let url: string | undefined;
-    if (options.web) {
-      web = await buildServer(ctx);
+    if (options.web || options.streaming) {
+      const alone = !options.web;
+      const { port, bind } = alone
+        ? { port: config.streaming.port, bind: config.http.bind }
+        : { port: config.http.port, bind: config.http.bind };
+      const portVariable = alone ? 'STREAMING_PORT' : 'PORT';
+      // Each role loads only its own server (DESIGN.md §8): `woolly streaming` never loads the API.
+      if (alone) {
+        const { buildStreamingServer } = await import('../../streaming/server.ts');
+        web = await buildStreamingServer(ctx);
+      } else {
+        const { buildServer } = await import('../../api/server.ts');
+        web = await buildServer(ctx, { streaming: options.streaming });
+      }
       try {
-        await web.listen({ port: config.http.port, host: config.http.bind });
+        await web.listen({ port, host: bind });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
           throw new StartupError(
-            `Port ${config.http.port} on ${config.http.bind} is already in use: stop what uses it, or set PORT to another port.`,
+            `Port ${port} on ${bind} is already in use: stop what uses it, or set ${portVariable} to another port.`,
           );
         }
         if ((error as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
-          throw new StartupError(`BIND=${config.http.bind} is not an address of this machine.`);
+          throw new StartupError(`BIND=${bind} is not an address of this machine.`);
         }
         throw error;
       }
-      url = `http://${config.http.bind.includes(':') ? `[${config.http.bind}]` : config.http.bind}:${config.http.port}`;
+      url = `http://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;
     }
     return { url, stop };
   } catch (error) {

@@ -29,6 +29,8 @@ export class AdminError extends Error {
 }
 
 type Ctx = Pick<Context, 'database' | 'config'>;
+/** Changes that end sessions also close the account's streams. */
+type StreamingCtx = Ctx & Pick<Context, 'streams'>;
 
 /** A random password as tootctl makes them (SecureRandom.hex: 32 hex digits). */
 export function randomPassword(): string {
@@ -122,7 +124,7 @@ export interface AdminModifyInput {
  * change_password!.
  */
 export async function adminModifyAccount(
-  ctx: Ctx,
+  ctx: StreamingCtx,
   username: string,
   input: AdminModifyInput,
 ): Promise<{ password: string | undefined }> {
@@ -156,7 +158,7 @@ export async function adminModifyAccount(
     change.encryptedPassword = await hashPassword(password);
     change.resetPasswordTokenHash = null;
   }
-  await ctx.database.transaction(async (tx) => {
+  const revokedIds = await ctx.database.transaction(async (tx) => {
     if (Object.keys(change).length > 0) {
       await tx
         .update(users)
@@ -164,20 +166,27 @@ export async function adminModifyAccount(
         .where(eq(users.id, user.id));
     }
     if (password !== undefined || input.disable) {
-      await tx
+      const revoked = await tx
         .update(oauthAccessTokens)
         .set({ revokedAt: new Date() })
-        .where(and(eq(oauthAccessTokens.userId, user.id), isNull(oauthAccessTokens.revokedAt)));
+        .where(and(eq(oauthAccessTokens.userId, user.id), isNull(oauthAccessTokens.revokedAt)))
+        .returning({ id: oauthAccessTokens.id });
       await tx.delete(webSessions).where(eq(webSessions.userId, user.id));
+      return revoked.map((r) => r.id);
     }
+    return [];
   });
+  // Open streams close too (Mastodon's User#disable! kills the account's streaming connections).
+  await ctx.streams.tokensRevoked(revokedIds);
+  if (input.disable) await ctx.streams.accountClosed(user.accountId);
   return { password };
 }
 
 /** Removes a local account, its user and everything that hangs off them (tokens, sessions, apps). */
-export async function adminDeleteAccount(ctx: Ctx, username: string): Promise<AccountRecord> {
+export async function adminDeleteAccount(ctx: StreamingCtx, username: string): Promise<AccountRecord> {
   const { account } = await localUser(ctx, username);
   await ctx.database.db.delete(accounts).where(eq(accounts.id, account.id));
+  await ctx.streams.accountClosed(account.id);
   return account;
 }
 

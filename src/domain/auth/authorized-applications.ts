@@ -59,12 +59,12 @@ export async function listAuthorizedApplications(
  * many tokens were revoked (0: nothing was authorized, so nothing changed).
  */
 export async function revokeAuthorizedApplication(
-  ctx: Pick<Context, 'database'>,
+  ctx: Pick<Context, 'database' | 'streams'>,
   userId: string,
   applicationId: string,
 ): Promise<number> {
   const now = new Date();
-  return ctx.database.transaction(async (tx) => {
+  const revokedIds = await ctx.database.transaction(async (tx) => {
     const revoked = await tx
       .update(oauthAccessTokens)
       .set({ revokedAt: now })
@@ -86,6 +86,9 @@ export async function revokeAuthorizedApplication(
           isNull(oauthAccessGrants.revokedAt),
         ),
       );
-    return revoked.length;
+    return revoked.map((r) => r.id);
   });
+  // After the commit: a stream told to close must not find its token still valid.
+  await ctx.streams.tokensRevoked(revokedIds);
+  return revokedIds.length;
 }

@@ -88,9 +88,9 @@ export async function authenticateToken(
   };
 }
 
-/** Revokes one token by its clear value; returns whether a live token was revoked. */
+/** Revokes one token by its clear value (its streams are killed); returns whether a live token was revoked. */
 export async function revokeAccessToken(
-  ctx: Pick<Context, 'database'>,
+  ctx: Pick<Context, 'database' | 'streams'>,
   bearer: string,
   applicationId?: string,
 ): Promise<boolean> {
@@ -104,5 +104,7 @@ export async function revokeAccessToken(
     .set({ revokedAt: new Date() })
     .where(and(...conditions))
     .returning({ id: oauthAccessTokens.id });
+  // Streams opened with it close now, not when they next check the token.
+  await ctx.streams.tokensRevoked(revoked.map((r) => r.id));
   return revoked.length > 0;
 }

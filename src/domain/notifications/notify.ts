@@ -33,7 +33,7 @@ const MAX_GROUP_SPAN_HOURS = 12;
 /** Counts in notification requests stop here, as Mastodon's. */
 const MAX_MEANINGFUL_COUNT = 100;
 
-type Ctx = Pick<Context, 'database' | 'cache'>;
+type Ctx = Pick<Context, 'database' | 'cache' | 'streams'>;
 type DbCtx = Pick<Context, 'database'>;
 
 interface Facts {
@@ -113,9 +113,12 @@ export async function notify(ctx: Ctx, input: NotifyInput): Promise<Notification
     .returning();
   if (!row) return null;
 
-  // Unfiltered notifications are where the streaming role (issue 5) will publish Mastodon's
-  // `notification` event to the recipient's `user` and `user:notification` streams.
-  if (filtered && type === 'mention') await updateRequest(ctx, recipient, sender, statusId);
+  // Mastodon's push_notification!: a filtered one waits in its request, an unfiltered one streams.
+  if (filtered) {
+    if (type === 'mention') await updateRequest(ctx, recipient, sender, statusId);
+  } else {
+    await ctx.streams.notification(row);
+  }
   return row;
 }
 

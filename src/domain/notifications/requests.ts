@@ -44,8 +44,12 @@ export async function getRequest(
  * `/requests/merged` false meanwhile; here it happens before the answer, so merging is always done.
  * Requests that are not the account's are ignored.
  */
-export async function acceptRequests(ctx: Ctx, accountId: string, ids: readonly string[]): Promise<void> {
-  await ctx.database.transaction(async (tx) => {
+export async function acceptRequests(
+  ctx: Pick<Context, 'database' | 'streams'>,
+  accountId: string,
+  ids: readonly string[],
+): Promise<void> {
+  const merged = await ctx.database.transaction(async (tx) => {
     const requests = await ownRequests(tx, accountId, ids);
     for (const request of requests) {
       await tx
@@ -64,7 +68,10 @@ export async function acceptRequests(ctx: Ctx, accountId: string, ids: readonly 
         );
       await tx.delete(notificationRequests).where(eq(notificationRequests.id, request.id));
     }
+    return requests.length > 0;
   });
+  // Mastodon's UnfilterNotificationsWorker: clients reload the list the notifications joined.
+  if (merged) await ctx.streams.notificationsMerged(accountId);
 }
 
 /**

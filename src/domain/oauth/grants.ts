@@ -189,7 +189,7 @@ export type RevokeResult = 'revoked' | 'unknown' | 'forbidden';
  * no application (made by the server itself) may be revoked by any authenticated client.
  */
 export async function revokeTokenForClient(
-  ctx: Pick<Context, 'database'>,
+  ctx: Pick<Context, 'database' | 'streams'>,
   application: ApplicationRecord,
   token: string,
 ): Promise<RevokeResult> {
@@ -202,9 +202,11 @@ export async function revokeTokenForClient(
   const row = rows[0];
   if (row === undefined) return 'unknown';
   if (row.applicationId !== null && row.applicationId !== application.id) return 'forbidden';
-  await ctx.database.db
+  const revoked = await ctx.database.db
     .update(oauthAccessTokens)
     .set({ revokedAt: new Date() })
-    .where(and(eq(oauthAccessTokens.id, row.id), isNull(oauthAccessTokens.revokedAt)));
+    .where(and(eq(oauthAccessTokens.id, row.id), isNull(oauthAccessTokens.revokedAt)))
+    .returning({ id: oauthAccessTokens.id });
+  await ctx.streams.tokensRevoked(revoked.map((r) => r.id));
   return 'revoked';
 }

@@ -23,12 +23,16 @@ export async function block(ctx: Context, accountId: string, targetId: string): 
   await unmergeFromHome(ctx, accountId, targetId);
   await unmergeFromHome(ctx, targetId, accountId);
   await clearNotificationsFrom(ctx, accountId, targetId);
+  // The blocker's blocks and the target's "blocked by" both changed: both streams refilter.
+  await ctx.streams.viewerStateChanged([accountId, targetId]);
 }
 
 export async function unblock(ctx: Context, accountId: string, targetId: string): Promise<void> {
-  await ctx.database.db
+  const removed = await ctx.database.db
     .delete(blocks)
-    .where(and(eq(blocks.accountId, accountId), eq(blocks.targetAccountId, targetId)));
+    .where(and(eq(blocks.accountId, accountId), eq(blocks.targetAccountId, targetId)))
+    .returning({ id: blocks.id });
+  if (removed.length > 0) await ctx.streams.viewerStateChanged([accountId, targetId]);
 }
 
 /** What a block (or a mute of notifications) clears: everything `fromId` caused in `accountId`'s notifications. */

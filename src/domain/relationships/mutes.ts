@@ -50,6 +50,7 @@ export async function mute(
     });
   await unmergeFromHome(ctx, accountId, targetId);
   if (hideNotifications) await clearNotificationsFrom(ctx, accountId, targetId);
+  await ctx.streams.viewerStateChanged([accountId]);
   if (expiresAt !== null) {
     // Mastodon's DeleteMuteWorker: when the mute ends, the followed account's statuses come back.
     await ctx.queue.enqueue(
@@ -81,6 +82,7 @@ export async function expireMute(ctx: Context, accountId: string, targetId: stri
     .returning({ id: mutes.id });
   if (deleted.length === 0) return false;
   if (await isFollowing(ctx, accountId, targetId)) await mergeIntoHome(ctx, accountId, targetId);
+  await ctx.streams.viewerStateChanged([accountId]);
   return true;
 }
 
@@ -90,6 +92,7 @@ export async function unmute(ctx: Context, accountId: string, targetId: string):
     .delete(mutes)
     .where(and(eq(mutes.accountId, accountId), eq(mutes.targetAccountId, targetId)))
     .returning({ id: mutes.id });
-  if (deleted.length > 0 && (await isFollowing(ctx, accountId, targetId)))
-    await mergeIntoHome(ctx, accountId, targetId);
+  if (deleted.length === 0) return;
+  if (await isFollowing(ctx, accountId, targetId)) await mergeIntoHome(ctx, accountId, targetId);
+  await ctx.streams.viewerStateChanged([accountId]);
 }

@@ -14,7 +14,12 @@ import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify, removeNotifications, removeStatusNotifications } from '../notifications/notify.ts';
-import { distributeStatus, removeStatusFromFeeds } from '../timelines/distribution.ts';
+import {
+  deletedStatusFacts,
+  distributeStatus,
+  distributeStatusUpdate,
+  removeStatusFromFeeds,
+} from '../timelines/distribution.ts';
 import { Validator } from '../validation.ts';
 import { canFavourite, canReblog, canViewStatus, isStatusVisibility } from '../visibility/visibility.ts';
 import {
@@ -200,7 +205,9 @@ export async function unreblog(ctx: Context, accountId: string, id: string): Pro
 async function deleteStatusRow(ctx: Context, status: StatusRecord): Promise<void> {
   const boosts = await ctx.database.db.select().from(statuses).where(eq(statuses.reblogOfId, status.id));
   for (const boost of boosts) await deleteStatusRow(ctx, boost);
-  await removeStatusFromFeeds(ctx, { id: status.id, accountId: status.accountId });
+  // Read before the row goes (its tags go with it); the `delete` event follows the deletion.
+  const gone = await deletedStatusFacts(ctx, status.id);
+  const homes = await removeStatusFromFeeds(ctx, { id: status.id, accountId: status.accountId });
   await ctx.database.transaction(async (tx) => {
     const [deleted] = await tx
       .delete(statuses)
@@ -210,6 +217,7 @@ async function deleteStatusRow(ctx: Context, status: StatusRecord): Promise<void
     if (status.pollId !== null) await tx.delete(polls).where(eq(polls.id, status.pollId));
     await bumpCounters(tx, status, -1);
   });
+  if (gone !== undefined) await ctx.streams.statusDeleted(gone, homes);
   // Notifications about it go too; a boost's own notification points at the original.
   await removeStatusNotifications(ctx, [status.id]);
   if (status.reblogOfId !== null) {
@@ -417,6 +425,8 @@ export async function editStatus(
   });
   await recordAction(ctx, author.account.id, 'statuses');
   if (pollChanged && updated.pollId) await schedulePollEnd(ctx, updated.pollId);
+  // Mastodon's UpdateStatusService re-runs the fan-out as an update: `status.update` to streams.
+  await distributeStatusUpdate(ctx, status.id);
   const boosters = await ctx.database.db
     .selectDistinct({ accountId: statuses.accountId })
     .from(statuses)
