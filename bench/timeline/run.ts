@@ -50,13 +50,45 @@ const since = (t: number) => ((performance.now() - t) / 1000).toFixed(1);
 
 const ctx = await createTestContext();
 const shape = ctx.database.kind === 'postgres' ? 'scaled (PostgreSQL + Redis)' : 'embedded (PGlite)';
+/** SQL statements and cache/feed-store calls the server made, to count them for one request. */
+const calls = { sql: 0, cache: 0 };
 // The test database's pool is small (5); the server gets the pool a web process would have.
 let serverDb: Database | undefined;
 if (ctx.config.database.kind === 'postgres') {
   const { url, options } = postgresOptions(ctx.config.database);
-  serverDb = wrapPostgres(url ? postgres(url, options) : postgres(options), 'postgres');
+  const counted = { ...options, debug: () => void calls.sql++ };
+  serverDb = wrapPostgres(url ? postgres(url, counted) : postgres(counted), 'postgres');
+} else {
+  // PGlite: Drizzle and raw queries both go through the one client under Drizzle's session.
+  const client = (ctx.database.db as unknown as { session: { client: Record<string, unknown> } }).session
+    .client as Record<'query' | 'exec' | 'transaction', (...args: unknown[]) => unknown>;
+  for (const method of ['query', 'exec', 'transaction'] as const) {
+    const original = client[method].bind(client);
+    client[method] = (...args: unknown[]) => {
+      calls.sql++;
+      return original(...args);
+    };
+  }
 }
-const serverCtx: Context = serverDb ? { ...ctx, database: serverDb } : ctx;
+/** Counts every call on an adapter (a call is one Redis round trip at most). */
+function countedCalls<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(obj, key, receiver) {
+      const value = Reflect.get(obj, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.cache++;
+        return value.apply(obj, args);
+      };
+    },
+  });
+}
+const serverCtx: Context = {
+  ...ctx,
+  ...(serverDb ? { database: serverDb } : {}),
+  cache: countedCalls(ctx.cache),
+  feeds: countedCalls(ctx.feeds),
+};
 const app = await buildServer(serverCtx, {
   // Mastodon's throttles would answer 429 after 300 requests: lifted, but still counted.
   rateLimits: {
@@ -153,12 +185,19 @@ try {
     public: `/api/v1/timelines/public?limit=${LIMIT}`,
     account: `/api/v1/accounts/${followed}/statuses?limit=${LIMIT}`,
   };
-  // A wrong page would measure error handling: check each once first.
+  // A wrong page would measure error handling: check each once first (twice: the second request
+  // is counted, after the first has warmed what is built once).
+  const perRequest: Record<string, string> = {};
   for (const [name, path] of Object.entries(pages)) {
-    const res = await fetch(base + path, { headers: auth });
-    const body = (await res.json()) as unknown[];
-    if (!res.ok || !Array.isArray(body) || body.length === 0)
-      throw new Error(`${name}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+    for (let i = 0; i < 2; i++) {
+      calls.sql = 0;
+      calls.cache = 0;
+      const res = await fetch(base + path, { headers: auth });
+      const body = (await res.json()) as unknown[];
+      if (!res.ok || !Array.isArray(body) || body.length === 0)
+        throw new Error(`${name}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+    }
+    perRequest[name] = `${calls.sql} SQL statements, ${calls.cache} cache/feed calls a request`;
   }
 
   interface Load {
@@ -246,6 +285,7 @@ try {
     const target =
       name === 'home' ? `target ≥ 2000 req/s (PostgreSQL)  ${http.rps >= 2000 ? 'ok' : 'UNDER'}` : '';
     row(`${name} timeline, HTTP`, http, target);
+    console.log(`${''.padEnd(40)} (${perRequest[name]})`);
     row(
       `${name} page, one raw SQL query (ceiling)`,
       sql,

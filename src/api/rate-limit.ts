@@ -38,15 +38,33 @@ export async function throttle(
   periodSeconds: number,
   now: number = Date.now(),
 ): Promise<ThrottleResult> {
+  const [result] = await throttleMany(ctx, [{ name, key, limit, periodSeconds }], now);
+  return result!;
+}
+
+/** Counts one hit against each of several throttles in one cache call (one Redis round trip). */
+export async function throttleMany(
+  ctx: Pick<Context, 'cache'>,
+  hits: readonly { name: string; key: string; limit: number; periodSeconds: number }[],
+  now: number = Date.now(),
+): Promise<ThrottleResult[]> {
   const nowSeconds = Math.floor(now / 1000);
-  const window = Math.floor(nowSeconds / periodSeconds);
-  const resetAt = new Date((window + 1) * periodSeconds * 1000);
-  const digest = createHash('sha256').update(key).digest('base64url').slice(0, 22);
-  const { count } = await ctx.cache.incr(
-    `throttle:${name}:${window}:${digest}`,
-    Math.max(1, (window + 1) * periodSeconds - nowSeconds),
-  );
-  return { name, allowed: count <= limit, limit, count, remaining: Math.max(0, limit - count), resetAt };
+  const windows = hits.map(({ name, key, limit, periodSeconds }) => {
+    const window = Math.floor(nowSeconds / periodSeconds);
+    const digest = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    return {
+      name,
+      limit,
+      resetAt: new Date((window + 1) * periodSeconds * 1000),
+      key: `throttle:${name}:${window}:${digest}`,
+      ttlSeconds: Math.max(1, (window + 1) * periodSeconds - nowSeconds),
+    };
+  });
+  const counters = await ctx.cache.incrMany(windows);
+  return windows.map(({ name, limit, resetAt }, i) => {
+    const { count } = counters[i]!;
+    return { name, allowed: count <= limit, limit, count, remaining: Math.max(0, limit - count), resetAt };
+  });
 }
 
 /** Mastodon's reset time format: ISO 8601 with microseconds. */
@@ -223,8 +241,14 @@ export function registerRateLimits(app: FastifyInstance, ctx: Context, options: 
     if (applicable.length === 0) return;
     let results: ThrottleResult[];
     try {
-      results = await Promise.all(
-        applicable.map(({ rule, key }) => throttle(ctx, rule.name, key, rule.limit, rule.periodSeconds)),
+      results = await throttleMany(
+        ctx,
+        applicable.map(({ rule, key }) => ({
+          name: rule.name,
+          key,
+          limit: rule.limit,
+          periodSeconds: rule.periodSeconds,
+        })),
       );
     } catch (err) {
       // Counters are a safeguard: when the cache is unreachable the request goes on (as Rack::Attack).

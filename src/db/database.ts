@@ -25,3 +25,22 @@ export interface Database extends Executor {
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * A value built once per Drizzle instance. Hot queries use it to hold prepared queries: Drizzle
+ * builds their SQL once instead of on every call, and postgres.js sends them as named prepared
+ * statements (one round trip, planned once per connection) where an unprepared query with
+ * parameters costs a Parse/Describe round trip before its Bind/Execute one. Their SQL must not vary
+ * with the input (pass lists as one array parameter: `= any($1::bigint[])`).
+ */
+export function perDatabase<T>(build: (db: Db) => T): (db: Db) => T {
+  const built = new WeakMap<Db, T>();
+  return (db) => {
+    let value = built.get(db);
+    if (value === undefined) {
+      value = build(db);
+      built.set(db, value);
+    }
+    return value;
+  };
+}

@@ -93,6 +93,65 @@ function contract(name: string, make: () => Promise<Cache>) {
       );
     });
 
+    test('incrMany counts several windows in one call, answering in the order given', async () => {
+      const a = uniqueKey('many-a');
+      const b = uniqueKey('many-b');
+      await cache.incr(a, 300);
+      assert.deepEqual(await cache.incrMany([]), []);
+      const first = await cache.incrMany([
+        { key: a, ttlSeconds: 300 },
+        { key: b, ttlSeconds: 900 },
+        { key: a, ttlSeconds: 300 },
+      ]);
+      assert.deepEqual(
+        first.map((c) => c.count),
+        [2, 1, 3],
+        'a key given twice counts twice',
+      );
+      assert.ok(first[0]!.ttlSeconds <= 300 && first[0]!.ttlSeconds >= 299, `ttl ${first[0]!.ttlSeconds}`);
+      assert.equal(first[1]!.ttlSeconds, 900, 'each key gets its own window');
+      assert.deepEqual(
+        (
+          await cache.incrMany([
+            { key: b, ttlSeconds: 900 },
+            { key: a, ttlSeconds: 300 },
+          ])
+        ).map((c) => c.count),
+        [2, 4],
+      );
+      assert.equal(await cache.get(a), '4');
+    });
+
+    test('incrMany keeps each first window and is atomic under concurrent calls', async () => {
+      const short = uniqueKey('many-short');
+      const long = uniqueKey('many-long');
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          cache.incrMany([
+            { key: short, ttlSeconds: 1 },
+            { key: long, ttlSeconds: 60 },
+          ]),
+        ),
+      );
+      const counts = (i: number) => results.map((r) => r[i]!.count).sort((x, y) => x - y);
+      assert.deepEqual(
+        counts(0),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        counts(1),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      await sleep(1100);
+      const [again, still] = await cache.incrMany([
+        { key: short, ttlSeconds: 60 },
+        { key: long, ttlSeconds: 1 },
+      ]);
+      assert.deepEqual(again, { count: 1, ttlSeconds: 60 }, 'the short window ended and a new one began');
+      assert.equal(still!.count, 21);
+      assert.ok(still!.ttlSeconds > 50, 'a later hit does not shorten the window either');
+    });
+
     test('incr gives a counter left without expiry a window', async () => {
       const key = uniqueKey('stale-counter');
       await cache.set(key, '41');
@@ -127,6 +186,15 @@ function contract(name: string, make: () => Promise<Cache>) {
       for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
         await assert.rejects(cache.set(uniqueKey('bad-ttl'), 'x', ttl), RangeError);
         await assert.rejects(cache.incr(uniqueKey('bad-ttl'), ttl), RangeError);
+        const counted = uniqueKey('bad-ttl-many');
+        await assert.rejects(
+          cache.incrMany([
+            { key: counted, ttlSeconds: 60 },
+            { key: uniqueKey('bad-ttl'), ttlSeconds: ttl },
+          ]),
+          RangeError,
+        );
+        assert.equal(await cache.get(counted), null, 'nothing is counted when one window is invalid');
         await assert.rejects(cache.setIfAbsent(uniqueKey('bad-ttl'), 'x', ttl), RangeError);
       }
     });

@@ -140,7 +140,13 @@ export async function highlightedRole(
   roleId: string | null,
 ): Promise<RoleRecord | undefined> {
   if (roleId === null) return undefined;
-  const role = (await allRoles(ctx)).get(roleId);
+  return highlightedIn(await allRoles(ctx), roleId);
+}
+
+/** The same from roles already loaded (allRoles), for many accounts at once. */
+export function highlightedIn(roles: Map<string, RoleRecord>, roleId: string | null): RoleRecord | undefined {
+  if (roleId === null) return undefined;
+  const role = roles.get(roleId);
   return role?.highlighted && role.id !== EVERYONE_ROLE_ID ? role : undefined;
 }
 

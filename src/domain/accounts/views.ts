@@ -1,8 +1,9 @@
 import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { perDatabase } from '../../db/database.ts';
 import { accountStats, accounts, followRequests, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import type { AccountRecord, RoleRecord, UserRecord } from './records.ts';
-import { highlightedRole, type ResolvedRole, userRole } from './roles.ts';
+import { allRoles, highlightedIn, highlightedRole, type ResolvedRole, userRole } from './roles.ts';
 
 /**
  * Accounts as the API shows them: the account, its user for local ones (preferences, role), and the
@@ -45,16 +46,21 @@ export async function accountCounts(ctx: Db, ids: readonly string[]): Promise<Ma
     .select()
     .from(accountStats)
     .where(inArray(accountStats.accountId, [...new Set(ids)]));
-  for (const row of rows) {
-    result.set(row.accountId, {
-      // A counter is never shown negative, even if a race let it slip (Mastodon clamps too).
-      followers: Math.max(0, row.followersCount),
-      following: Math.max(0, row.followingCount),
-      statuses: Math.max(0, row.statusesCount),
-      lastStatusAt: row.lastStatusAt,
-    });
-  }
+  for (const row of rows) result.set(row.accountId, countsOf(row));
   return result;
+}
+
+export type AccountStatsRecord = typeof accountStats.$inferSelect;
+
+function countsOf(row: AccountStatsRecord | null): AccountCounts {
+  if (row === null) return { ...NO_COUNTS };
+  return {
+    // A counter is never shown negative, even if a race let it slip (Mastodon clamps too).
+    followers: Math.max(0, row.followersCount),
+    following: Math.max(0, row.followingCount),
+    statuses: Math.max(0, row.statusesCount),
+    lastStatusAt: row.lastStatusAt,
+  };
 }
 
 export async function accountView(
@@ -76,15 +82,19 @@ export async function accountViews(
   ctx: Db,
   rows: readonly { account: AccountRecord; user: UserRecord | null }[],
 ): Promise<AccountView[]> {
-  const counts = await accountCounts(
-    ctx,
-    rows.map((r) => r.account.id),
-  );
-  const views: AccountView[] = [];
-  for (const row of rows) {
-    views.push(await accountView(ctx, row.account, row.user, counts.get(row.account.id) ?? { ...NO_COUNTS }));
-  }
-  return views;
+  const [counts, roles] = await Promise.all([
+    accountCounts(
+      ctx,
+      rows.map((r) => r.account.id),
+    ),
+    allRoles(ctx),
+  ]);
+  return rows.map((row) => ({
+    account: row.account,
+    user: row.user,
+    badge: row.user ? highlightedIn(roles, row.user.roleId) : undefined,
+    counts: counts.get(row.account.id) ?? { ...NO_COUNTS },
+  }));
 }
 
 export async function credentialView(
@@ -132,29 +142,69 @@ export function isAccountId(id: string): boolean {
 
 export async function getAccount(ctx: Db, id: string): Promise<AccountView | undefined> {
   if (!isAccountId(id)) return undefined;
-  const [row] = await ctx.database.db
-    .select({ account: accounts, user: users })
-    .from(accounts)
-    .leftJoin(users, eq(users.accountId, accounts.id))
-    .where(eq(accounts.id, id))
-    .limit(1);
-  if (row === undefined || !visibleToApi(row.account, row.user)) return undefined;
-  return accountView(ctx, row.account, row.user);
+  const [view] = await getAccounts(ctx, [id]);
+  return view;
 }
 
 /** Several accounts by id, in the order asked, without the unknown and invisible ones. */
 export async function getAccounts(ctx: Db, ids: readonly string[]): Promise<AccountView[]> {
   const wanted = [...new Set(ids)].filter(isAccountId);
   if (wanted.length === 0) return [];
-  const rows = await ctx.database.db
-    .select({ account: accounts, user: users })
+  // Every status and notification page asks for its accounts: one prepared query with the counters.
+  const { views } = await loadAccounts(ctx, wanted);
+  return wanted.flatMap((id) => {
+    const view = views.get(id);
+    return view ? [view] : [];
+  });
+}
+
+/**
+ * Accounts by id in one statement: the records of all that exist (mentions show any account), and
+ * the views of those the API shows (see getAccounts).
+ */
+export async function loadAccounts(
+  ctx: Db,
+  ids: readonly string[],
+): Promise<{ records: Map<string, AccountRecord>; views: Map<string, AccountView> }> {
+  const records = new Map<string, AccountRecord>();
+  const views = new Map<string, AccountView>();
+  const wanted = [...new Set(ids)].filter(isAccountId);
+  if (wanted.length === 0) return { records, views };
+  const [rows, roles] = await Promise.all([
+    accountsByIds(ctx.database.db).execute({ ids: wanted }),
+    allRoles(ctx),
+  ]);
+  for (const row of rows) {
+    records.set(row.account.id, row.account);
+    const view = accountViewOf(row, roles);
+    if (view) views.set(row.account.id, view);
+  }
+  return { records, views };
+}
+
+/** An account read with its user and counters (a left join), as the API shows it; undefined if it does not. */
+export function accountViewOf(
+  row: { account: AccountRecord; user: UserRecord | null; stats: AccountStatsRecord | null },
+  roles: Map<string, RoleRecord>,
+): AccountView | undefined {
+  if (!visibleToApi(row.account, row.user)) return undefined;
+  return {
+    account: row.account,
+    user: row.user,
+    badge: row.user ? highlightedIn(roles, row.user.roleId) : undefined,
+    counts: countsOf(row.stats),
+  };
+}
+
+const accountsByIds = perDatabase((db) =>
+  db
+    .select({ account: accounts, user: users, stats: accountStats })
     .from(accounts)
     .leftJoin(users, eq(users.accountId, accounts.id))
-    .where(inArray(accounts.id, wanted));
-  const byId = new Map(rows.filter((r) => visibleToApi(r.account, r.user)).map((r) => [r.account.id, r]));
-  const ordered = wanted.map((id) => byId.get(id)).filter((row) => row !== undefined);
-  return accountViews(ctx, ordered);
-}
+    .leftJoin(accountStats, eq(accountStats.accountId, accounts.id))
+    .where(sql`${accounts.id} = any(${sql.placeholder('ids')}::bigint[])`)
+    .prepare('accounts_by_ids'),
+);
 
 /**
  * `acct` as clients send it: `user`, `@user`, `user@domain`. This server's own domain (LOCAL_DOMAIN

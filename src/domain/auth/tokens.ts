@@ -1,4 +1,5 @@
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { perDatabase } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { accounts, oauthAccessTokens, oauthApplications, users } from '../../db/schema/index.ts';
 import type { AccountRecord, ApplicationRecord, UserRecord } from '../accounts/records.ts';
@@ -51,14 +52,8 @@ export async function authenticateToken(
   bearer: string,
 ): Promise<TokenAuth | null> {
   if (bearer.length === 0 || bearer.length > 512) return null;
-  const rows = await ctx.database.db
-    .select({ token: oauthAccessTokens, application: oauthApplications, user: users, account: accounts })
-    .from(oauthAccessTokens)
-    .leftJoin(oauthApplications, eq(oauthApplications.id, oauthAccessTokens.applicationId))
-    .leftJoin(users, eq(users.id, oauthAccessTokens.userId))
-    .leftJoin(accounts, eq(accounts.id, users.accountId))
-    .where(and(eq(oauthAccessTokens.tokenHash, hashSecret(bearer)), isNull(oauthAccessTokens.revokedAt)))
-    .limit(1);
+  // Read on every request, revocation included, so no token is cached: one prepared statement.
+  const rows = await tokenByHash(ctx.database.db).execute({ hash: hashSecret(bearer) });
   const row = rows[0];
   if (row === undefined) return null;
   const now = Date.now();
@@ -87,6 +82,18 @@ export async function authenticateToken(
     account: row.account,
   };
 }
+
+const tokenByHash = perDatabase((db) =>
+  db
+    .select({ token: oauthAccessTokens, application: oauthApplications, user: users, account: accounts })
+    .from(oauthAccessTokens)
+    .leftJoin(oauthApplications, eq(oauthApplications.id, oauthAccessTokens.applicationId))
+    .leftJoin(users, eq(users.id, oauthAccessTokens.userId))
+    .leftJoin(accounts, eq(accounts.id, users.accountId))
+    .where(and(eq(oauthAccessTokens.tokenHash, sql.placeholder('hash')), isNull(oauthAccessTokens.revokedAt)))
+    .limit(1)
+    .prepare('token_by_hash'),
+);
 
 /** Revokes one token by its clear value (its streams are killed); returns whether a live token was revoked. */
 export async function revokeAccessToken(

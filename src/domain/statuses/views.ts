@@ -1,20 +1,9 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import {
-  accounts,
-  bookmarks,
-  conversationMutes,
-  favourites,
-  mentions,
-  oauthApplications,
-  polls,
-  pollVotes,
-  statuses,
-  statusPins,
-  statusTags,
-  tags,
-} from '../../db/schema/index.ts';
-import type { AccountRecord } from '../accounts/records.ts';
-import { type AccountView, getAccounts } from '../accounts/views.ts';
+import { and, eq, isNull, type Placeholder, sql } from 'drizzle-orm';
+import { perDatabase } from '../../db/database.ts';
+import { accountStats, accounts, oauthApplications, polls, statuses, users } from '../../db/schema/index.ts';
+import type { AccountRecord, UserRecord } from '../accounts/records.ts';
+import { allRoles } from '../accounts/roles.ts';
+import { type AccountStatsRecord, type AccountView, accountViewOf, loadAccounts } from '../accounts/views.ts';
 import type { Context } from '../context.ts';
 
 export type StatusRecord = typeof statuses.$inferSelect;
@@ -56,10 +45,11 @@ export interface StatusView {
 }
 
 /**
- * Hydrates statuses for a viewer, in the order of `statusIds`, in a fixed number of queries per
- * batch. Statuses that do not exist, whose author the API does not show (unconfirmed, …) or that
- * are reblogs of a vanished original are left out. Visibility is the caller's: pass only ids the
- * viewer may see (src/domain/visibility).
+ * Hydrates statuses for a viewer, in the order of `statusIds`, in one statement per page: the
+ * statuses with the originals of reblogs, their authors, mentions, tags and the viewer's flags
+ * (mentioned accounts that wrote none of them, polls and applications add one each when present). Statuses that do not exist, whose
+ * author the API does not show (unconfirmed, …) or that are reblogs of a vanished original are left
+ * out. Visibility is the caller's: pass only ids the viewer may see (src/domain/visibility).
  */
 export async function loadStatusViews(
   ctx: Context,
@@ -68,63 +58,131 @@ export async function loadStatusViews(
 ): Promise<StatusView[]> {
   const wanted = [...new Set(statusIds)];
   if (wanted.length === 0) return [];
+  const fetched = await statusesWithOriginals(ctx.database.db).execute({
+    ids: wanted,
+    viewer: viewerAccountId,
+  });
+  return hydrateStatusViews(ctx, viewerAccountId, wanted, fetched);
+}
+
+/** A status row with what a view shows of it beyond the row, read in the same statement. */
+export interface FetchedStatus {
+  status: StatusRecord;
+  /** The author, with its user and counters (statusViewJoins). */
+  account: AccountRecord | null;
+  user: UserRecord | null;
+  stats: AccountStatsRecord | null;
+  /** Mentioned account ids, in the order mentioned. */
+  mentionIds: string[] | null;
+  tagNames: string[] | null;
+  /** The same tags' display names, in the same order. */
+  tagDisplayNames: string[] | null;
+  /** What the viewer did with it, as bits of VIEWER_FLAG. */
+  viewerFlags: number;
+  /** The viewer's choices in the status's poll. */
+  ownVotes: number[] | null;
+}
+
+/** The bits of FetchedStatus.viewerFlags. */
+const VIEWER_FLAG = { favourited: 1, reblogged: 2, bookmarked: 4, pinned: 8, muted: 16 } as const;
+
+/**
+ * The columns that read a status as FetchedStatus, for a select from `statuses` joined as
+ * statusViewJoins; `viewer` is an account id, a placeholder (prepared statements), or null
+ * (anonymous: every flag is false).
+ */
+export function statusViewColumns(viewer: string | Placeholder | null) {
+  // Raw SQL with the outer row named in full: Drizzle leaves columns unqualified in a one-table
+  // select, where they would resolve to the subquery's own table.
+  const s = sql.raw('"statuses"');
+  const bit = (flag: keyof typeof VIEWER_FLAG) => sql.raw(String(VIEWER_FLAG[flag]));
+  return {
+    status: statuses,
+    account: accounts,
+    user: users,
+    stats: accountStats,
+    mentionIds: sql<string[] | null>`(select array_agg(m.account_id::text order by m.id)
+      from mentions m where m.status_id = ${s}.id)`,
+    tagNames: sql<string[] | null>`(select array_agg(t.name order by t.id)
+      from statuses_tags st join tags t on t.id = st.tag_id where st.status_id = ${s}.id)`,
+    tagDisplayNames: sql<string[] | null>`(select array_agg(t.display_name order by t.id)
+      from statuses_tags st join tags t on t.id = st.tag_id where st.status_id = ${s}.id)`,
+    // One column for the five flags: every column costs Drizzle some work on every row.
+    viewerFlags: sql<number>`(
+      (exists (select 1 from favourites f
+        where f.account_id = ${viewer} and f.status_id = ${s}.id))::int * ${bit('favourited')}
+      + (exists (select 1 from statuses r
+        where r.account_id = ${viewer} and r.reblog_of_id = ${s}.id))::int * ${bit('reblogged')}
+      + (exists (select 1 from bookmarks b
+        where b.account_id = ${viewer} and b.status_id = ${s}.id))::int * ${bit('bookmarked')}
+      + (exists (select 1 from status_pins p
+        where p.account_id = ${viewer} and p.status_id = ${s}.id))::int * ${bit('pinned')}
+      + (exists (select 1 from conversation_mutes cm
+        where cm.account_id = ${viewer} and cm.conversation_id = ${s}.conversation_id))::int * ${bit('muted')}
+    )`,
+    ownVotes: sql<number[] | null>`(select array_agg(pv.choice order by pv.choice)
+      from poll_votes pv where pv.account_id = ${viewer} and pv.poll_id = ${s}.poll_id)`,
+  };
+}
+
+/** The joins statusViewColumns reads the author through. */
+export const statusViewJoins = {
+  account: eq(accounts.id, statuses.accountId),
+  user: eq(users.accountId, accounts.id),
+  stats: eq(accountStats.accountId, accounts.id),
+};
+
+/**
+ * loadStatusViews for rows a caller already fetched with statusViewColumns: the statuses among
+ * `statusIds` it found, and the originals of those that are reblogs (a timeline's query can check
+ * visibility and fetch at once). Ids without a row are left out, as those that do not exist.
+ */
+export async function hydrateStatusViews(
+  ctx: Context,
+  viewerAccountId: string | null,
+  statusIds: readonly string[],
+  fetched: readonly FetchedStatus[],
+): Promise<StatusView[]> {
+  const wanted = [...new Set(statusIds)];
+  if (wanted.length === 0 || fetched.length === 0) return [];
   const db = ctx.database.db;
-  const outer = await db.select().from(statuses).where(inArray(statuses.id, wanted));
-  const originalIds = outer.flatMap((s) => (s.reblogOfId !== null ? [s.reblogOfId] : []));
-  const originals =
-    originalIds.length > 0 ? await db.select().from(statuses).where(inArray(statuses.id, originalIds)) : [];
-  const rows = new Map<string, StatusRecord>();
-  for (const s of [...outer, ...originals]) rows.set(s.id, s);
-  const all = [...rows.values()];
-  const ids = all.map((s) => s.id);
+  const rows = new Map<string, FetchedStatus>();
+  for (const f of fetched) rows.set(f.status.id, f);
+  const all = [...rows.values()].map((f) => f.status);
 
   const pollIds = all.flatMap((s) => (s.pollId !== null ? [s.pollId] : []));
   const applicationIds = [
     ...new Set(all.flatMap((s) => (s.applicationId !== null ? [s.applicationId] : []))),
   ];
-  const conversationIds = [
-    ...new Set(all.flatMap((s) => (s.conversationId !== null ? [s.conversationId] : []))),
-  ];
+  // Authors came with their statuses; mentioned accounts are read when there are others.
+  const authors = new Map<string, AccountRecord>();
+  for (const f of rows.values()) if (f.account) authors.set(f.account.id, f.account);
+  const mentioned = new Set<string>();
+  for (const f of rows.values()) for (const id of f.mentionIds ?? []) if (!authors.has(id)) mentioned.add(id);
 
-  const [accountViews, mentionRows, tagRows, pollRows, applicationRows] = await Promise.all([
-    getAccounts(ctx, [...new Set(all.map((s) => s.accountId))]),
-    db
-      .select({ statusId: mentions.statusId, mentionId: mentions.id, account: accounts })
-      .from(mentions)
-      .innerJoin(accounts, eq(accounts.id, mentions.accountId))
-      .where(inArray(mentions.statusId, ids)),
-    db
-      .select({ statusId: statusTags.statusId, name: tags.name, displayName: tags.displayName })
-      .from(statusTags)
-      .innerJoin(tags, eq(tags.id, statusTags.tagId))
-      .where(inArray(statusTags.statusId, ids)),
-    pollIds.length > 0 ? db.select().from(polls).where(inArray(polls.id, pollIds)) : Promise.resolve([]),
-    applicationIds.length > 0
-      ? db
-          .select({
-            id: oauthApplications.id,
-            name: oauthApplications.name,
-            website: oauthApplications.website,
-          })
-          .from(oauthApplications)
-          .where(inArray(oauthApplications.id, applicationIds))
-      : Promise.resolve([]),
+  const [roles, others, pollRows, applicationRows] = await Promise.all([
+    allRoles(ctx),
+    mentioned.size > 0 ? loadAccounts(ctx, [...mentioned]) : Promise.resolve(null),
+    pollIds.length > 0 ? pollsByIds(db).execute({ ids: pollIds }) : Promise.resolve([]),
+    applicationIds.length > 0 ? applicationsByIds(db).execute({ ids: applicationIds }) : Promise.resolve([]),
   ]);
-
-  const flags =
-    viewerAccountId === null ? null : await viewerFlags(ctx, viewerAccountId, ids, conversationIds, pollIds);
-
-  const accountById = new Map(accountViews.map((v) => [v.account.id, v]));
-  const mentionsBy = groupBy(
-    mentionRows.sort((a, b) => compareIds(a.mentionId, b.mentionId)),
-    (m) => m.statusId,
-  );
-  const tagsBy = groupBy(tagRows, (t) => t.statusId);
   const pollById = new Map(pollRows.map((p) => [p.id, p]));
   const applicationById = new Map(applicationRows.map((a) => [a.id, a]));
+  const authorViews = new Map<string, AccountView | undefined>();
+  const authorView = (f: FetchedStatus): AccountView | undefined => {
+    if (f.account === null) return undefined;
+    if (!authorViews.has(f.account.id))
+      authorViews.set(
+        f.account.id,
+        accountViewOf({ account: f.account, user: f.user, stats: f.stats }, roles),
+      );
+    return authorViews.get(f.account.id);
+  };
+  const mentionRecord = (id: string) => authors.get(id) ?? others?.records.get(id);
 
-  const build = (s: StatusRecord): StatusView | undefined => {
-    const account = accountById.get(s.accountId);
+  const build = (f: FetchedStatus): StatusView | undefined => {
+    const s = f.status;
+    const account = authorView(f);
     if (account === undefined) return undefined;
     let reblog: StatusView | null = null;
     if (s.reblogOfId !== null) {
@@ -135,38 +193,42 @@ export async function loadStatusViews(
     }
     const pollRecord = s.pollId !== null ? pollById.get(s.pollId) : undefined;
     const application = s.applicationId !== null ? applicationById.get(s.applicationId) : undefined;
+    const tagNames = f.tagNames ?? [];
     return {
       status: s,
       account,
       reblog,
-      mentions: (mentionsBy.get(s.id) ?? []).map((m) => m.account),
-      tags: (tagsBy.get(s.id) ?? []).map((t) => ({ name: t.name, displayName: t.displayName })),
+      mentions: (f.mentionIds ?? []).flatMap((id) => {
+        const record = mentionRecord(id);
+        return record ? [record] : [];
+      }),
+      tags: tagNames.map((name, i) => ({ name, displayName: f.tagDisplayNames?.[i] ?? name })),
       poll: pollRecord
         ? {
             poll: pollRecord,
-            ownVotes: flags ? (flags.votes.get(pollRecord.id) ?? []) : null,
+            ownVotes: viewerAccountId === null ? null : (f.ownVotes ?? []),
             own: viewerAccountId !== null && pollRecord.accountId === viewerAccountId,
           }
         : null,
       application: application ? { name: application.name, website: application.website } : null,
-      viewer: flags
-        ? {
-            favourited: flags.favourited.has(s.id),
-            reblogged: flags.reblogged.has(s.id),
-            bookmarked: flags.bookmarked.has(s.id),
-            muted: s.conversationId !== null && flags.mutedConversations.has(s.conversationId),
-            pinned: flags.pinned.has(s.id),
-          }
-        : null,
+      viewer:
+        viewerAccountId === null
+          ? null
+          : {
+              favourited: (f.viewerFlags & VIEWER_FLAG.favourited) !== 0,
+              reblogged: (f.viewerFlags & VIEWER_FLAG.reblogged) !== 0,
+              bookmarked: (f.viewerFlags & VIEWER_FLAG.bookmarked) !== 0,
+              muted: s.conversationId !== null && (f.viewerFlags & VIEWER_FLAG.muted) !== 0,
+              pinned: (f.viewerFlags & VIEWER_FLAG.pinned) !== 0,
+            },
       viewerAccountId,
     };
   };
 
-  const asked = new Set(outer.map((o) => o.id));
   const views: StatusView[] = [];
   for (const id of wanted) {
     const row = rows.get(id);
-    const view = row && asked.has(id) ? build(row) : undefined;
+    const view = row ? build(row) : undefined;
     if (view) views.push(view);
   }
   return views;
@@ -182,64 +244,34 @@ export async function loadStatusView(
   return view;
 }
 
-async function viewerFlags(
-  ctx: Context,
-  viewer: string,
-  ids: string[],
-  conversationIds: string[],
-  pollIds: string[],
-) {
-  const db = ctx.database.db;
-  const [fav, reb, book, pin, muted, votes] = await Promise.all([
-    db
-      .select({ id: favourites.statusId })
-      .from(favourites)
-      .where(and(eq(favourites.accountId, viewer), inArray(favourites.statusId, ids))),
-    db
-      .select({ id: statuses.reblogOfId })
-      .from(statuses)
-      .where(and(eq(statuses.accountId, viewer), inArray(statuses.reblogOfId, ids))),
-    db
-      .select({ id: bookmarks.statusId })
-      .from(bookmarks)
-      .where(and(eq(bookmarks.accountId, viewer), inArray(bookmarks.statusId, ids))),
-    db
-      .select({ id: statusPins.statusId })
-      .from(statusPins)
-      .where(and(eq(statusPins.accountId, viewer), inArray(statusPins.statusId, ids))),
-    conversationIds.length > 0
-      ? db
-          .select({ id: conversationMutes.conversationId })
-          .from(conversationMutes)
-          .where(
-            and(
-              eq(conversationMutes.accountId, viewer),
-              inArray(conversationMutes.conversationId, conversationIds),
-            ),
-          )
-      : Promise.resolve([]),
-    pollIds.length > 0
-      ? db
-          .select({ pollId: pollVotes.pollId, choice: pollVotes.choice })
-          .from(pollVotes)
-          .where(and(eq(pollVotes.accountId, viewer), inArray(pollVotes.pollId, pollIds)))
-      : Promise.resolve([]),
-  ]);
-  const voteMap = new Map<string, number[]>();
-  for (const v of votes.sort((a, b) => a.choice - b.choice)) {
-    const list = voteMap.get(v.pollId) ?? [];
-    list.push(v.choice);
-    voteMap.set(v.pollId, list);
-  }
-  return {
-    favourited: new Set(fav.map((r) => r.id)),
-    reblogged: new Set(reb.flatMap((r) => (r.id !== null ? [r.id] : []))),
-    bookmarked: new Set(book.map((r) => r.id)),
-    pinned: new Set(pin.map((r) => r.id)),
-    mutedConversations: new Set(muted.map((r) => r.id)),
-    votes: voteMap,
-  };
-}
+/** The statements of a page, prepared once (see perDatabase): lists go as one array parameter. */
+const idList = sql.placeholder('ids');
+
+/** The statuses asked for and the originals of those that are reblogs, in one statement. */
+const statusesWithOriginals = perDatabase((db) =>
+  db
+    .select(statusViewColumns(sql.placeholder('viewer')))
+    .from(statuses)
+    .leftJoin(accounts, statusViewJoins.account)
+    .leftJoin(users, statusViewJoins.user)
+    .leftJoin(accountStats, statusViewJoins.stats)
+    .where(
+      sql`${statuses.id} = any(${idList}::bigint[]) or ${statuses.id} in (select r.reblog_of_id from statuses r where r.id = any(${idList}::bigint[]))`,
+    )
+    .prepare('status_views_statuses'),
+);
+
+const pollsByIds = perDatabase((db) =>
+  db.select().from(polls).where(sql`${polls.id} = any(${idList}::bigint[])`).prepare('status_views_polls'),
+);
+
+const applicationsByIds = perDatabase((db) =>
+  db
+    .select({ id: oauthApplications.id, name: oauthApplications.name, website: oauthApplications.website })
+    .from(oauthApplications)
+    .where(sql`${oauthApplications.id} = any(${idList}::bigint[])`)
+    .prepare('status_views_applications'),
+);
 
 /** Whether `viewer` reblogged `statusId` (its reblog row), for unreblog. */
 export async function findReblog(
@@ -267,17 +299,6 @@ export async function findStatus(
 
 /** Original (non-reblog) statuses only. */
 export const originalOnly = isNull(statuses.reblogOfId);
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = map.get(k);
-    if (list) list.push(item);
-    else map.set(k, [item]);
-  }
-  return map;
-}
 
 /** Compares decimal id strings numerically (length first, as they have no leading zeros). */
 export function compareIds(a: string, b: string): number {

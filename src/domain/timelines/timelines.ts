@@ -1,33 +1,77 @@
 import { and, eq, exists, inArray, isNull, notExists, or, type SQL, sql } from 'drizzle-orm';
-import { statuses, statusPins, statusTags, tags } from '../../db/schema/index.ts';
+import { perDatabase } from '../../db/database.ts';
+import {
+  accountStats,
+  accounts,
+  statuses,
+  statusPins,
+  statusTags,
+  tags,
+  users,
+} from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import { normalizeHashtag } from '../statuses/text.ts';
-import { loadStatusViews, type StatusView } from '../statuses/views.ts';
+import {
+  compareIds,
+  hydrateStatusViews,
+  type StatusView,
+  statusViewColumns,
+  statusViewJoins,
+} from '../statuses/views.ts';
 import { notMutedCondition, visibleStatusCondition } from '../visibility/visibility.ts';
 import { homeFeedPage } from './feeds.ts';
-import { type Page, paginate } from './page.ts';
+import { type Page, planPage } from './page.ts';
 
 /**
  * The timelines (mastodon.md §1.3): home reads the precomputed feed, the others are SQL over
  * `statuses` with the visibility module's condition. Each returns hydrated views, newest first;
- * a page costs one id query plus loadStatusViews' fixed handful (DESIGN.md §8).
+ * a page costs one statement (its statuses with everything shown of them), plus one each for
+ * mentioned accounts who wrote none of them, polls and applications when the page has any
+ * (DESIGN.md §8).
  */
 
 /** Home: the feed's page, re-checked against visibility and mutes (the graph may have moved since). */
 export async function homeTimeline(ctx: Context, viewerId: string, page: Page): Promise<StatusView[]> {
   const ids = await homeFeedPage(ctx, viewerId, page);
   if (ids.length === 0) return [];
-  const rows = await ctx.database.db
-    .select({ id: statuses.id })
-    .from(statuses)
-    .where(and(inArray(statuses.id, ids), visibleStatusCondition(viewerId), notMutedCondition(viewerId)));
-  const visible = new Set(rows.map((r) => r.id));
-  return loadStatusViews(
-    ctx,
-    viewerId,
-    ids.filter((id) => visible.has(id)),
-  );
+  const rows = await visibleHomeStatuses(ctx.database.db).execute({ ids, viewer: viewerId });
+  return hydrateStatusViews(ctx, viewerId, ids, rows);
 }
+
+/**
+ * The home page's statuses that still pass visibility and mutes, with the originals of those that
+ * are reblogs (visible too: a reblog is visible only when its original is), in one statement
+ * prepared once (perDatabase). The visibility module's conditions are built with a placeholder
+ * where the viewer's id goes, so every viewer shares the statement.
+ */
+const visibleHomeStatuses = perDatabase((db) => {
+  const viewer = sql.placeholder('viewer');
+  // The visibility module takes the viewer's id; the placeholder stands for it in the SQL.
+  const asViewer = viewer as unknown as string;
+  const page = db.$with('home_page').as(
+    db
+      .select({ id: statuses.id, reblogOfId: statuses.reblogOfId })
+      .from(statuses)
+      .where(
+        and(
+          sql`${statuses.id} = any(${sql.placeholder('ids')}::bigint[])`,
+          visibleStatusCondition(asViewer),
+          notMutedCondition(asViewer),
+        ),
+      ),
+  );
+  return db
+    .with(page)
+    .select(statusViewColumns(viewer))
+    .from(statuses)
+    .leftJoin(accounts, statusViewJoins.account)
+    .leftJoin(users, statusViewJoins.user)
+    .leftJoin(accountStats, statusViewJoins.stats)
+    .where(
+      sql`${statuses.id} in (select ${page.id} from ${page} union all select ${page.reblogOfId} from ${page})`,
+    )
+    .prepare('home_visible_statuses');
+});
 
 export interface PublicOptions {
   local?: boolean;
@@ -168,24 +212,46 @@ export async function accountStatuses(
   return pageOfStatuses(ctx, viewerId, conds, page);
 }
 
-/** One page of the statuses matching `conds`, newest first, hydrated for the viewer. */
+/**
+ * One page of the statuses matching `conds`, newest first, hydrated for the viewer. The page's rows
+ * and the originals of its reblogs come in one statement, named per shape of the query (options ×
+ * cursors) so that each shape is parsed and planned once per connection.
+ */
 async function pageOfStatuses(
-  ctx: Parameters<typeof loadStatusViews>[0],
+  ctx: Context,
   viewerId: string | null,
   conds: (SQL | undefined)[],
   page: Page,
 ): Promise<StatusView[]> {
-  const rows = await paginate(page, statuses.id, (where, orderBy, limit) =>
-    ctx.database.db
-      .select({ id: statuses.id })
+  const db = ctx.database.db;
+  const plan = planPage(statuses.id, page);
+  const pageRows = db.$with('timeline_page').as(
+    db
+      .select({ id: statuses.id, reblogOfId: statuses.reblogOfId })
       .from(statuses)
-      .where(and(...conds, where))
-      .orderBy(orderBy)
-      .limit(limit),
+      .where(and(...conds, plan.where))
+      .orderBy(plan.orderBy)
+      .limit(plan.limit),
   );
-  return loadStatusViews(
-    ctx,
-    viewerId,
-    rows.map((r) => r.id),
-  );
+  const rows = await db
+    .with(pageRows)
+    .select({
+      ...statusViewColumns(viewerId),
+      inPage: sql<boolean>`${statuses.id} in (select ${pageRows.id} from ${pageRows})`,
+    })
+    .from(statuses)
+    .leftJoin(accounts, statusViewJoins.account)
+    .leftJoin(users, statusViewJoins.user)
+    .leftJoin(accountStats, statusViewJoins.stats)
+    .where(
+      sql`${statuses.id} in (select ${pageRows.id} from ${pageRows} union all select ${pageRows.reblogOfId} from ${pageRows})`,
+    )
+    .prepare('timeline_page')
+    .execute();
+  // Newest first whichever cursor was used (min_id reads ascending: see planPage).
+  const ids = rows
+    .filter((r) => r.inPage)
+    .map((r) => r.status.id)
+    .sort((a, b) => compareIds(b, a));
+  return hydrateStatusViews(ctx, viewerId, ids, rows);
 }

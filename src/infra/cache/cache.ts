@@ -20,6 +20,11 @@ export interface Cache {
    * keep the original expiry, so the window is not extended by traffic.
    */
   incr(key: string, ttlSeconds: number): Promise<Counter>;
+  /**
+   * Several `incr`s at once (one round trip to Redis, atomic as a whole), answered in the order
+   * given; a key given twice counts twice. The rate limiter counts each request this way.
+   */
+  incrMany(counters: readonly { key: string; ttlSeconds: number }[]): Promise<Counter[]>;
   /** Stores the value only if the key does not exist; true when it was stored (a lock was taken). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   close(): Promise<void>;

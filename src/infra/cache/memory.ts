@@ -55,6 +55,13 @@ export class MemoryCache implements Cache {
     return { count, ttlSeconds: Math.ceil((entry.expiresAt - now) / 1000) };
   }
 
+  async incrMany(counters: readonly { key: string; ttlSeconds: number }[]): Promise<Counter[]> {
+    for (const c of counters) ttlToMs(c.ttlSeconds); // all valid, or none counted
+    const results: Counter[] = [];
+    for (const c of counters) results.push(await this.incr(c.key, c.ttlSeconds));
+    return results;
+  }
+
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     const ttlMs = ttlToMs(ttlSeconds);
     const now = Date.now();
