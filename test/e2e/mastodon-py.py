@@ -4,7 +4,9 @@ Usage: python3 mastodon-py.py BASE_URL EMAIL PASSWORD
 Prints one `ok <step>` line per step; any failure raises and exits non-zero.
 """
 import sys
-from mastodon import Mastodon
+import threading
+import time
+from mastodon import Mastodon, StreamListener
 
 base, email, password = sys.argv[1:4]
 scopes = ['read', 'write', 'follow', 'push']
@@ -28,6 +30,32 @@ assert m.account_lookup('alice')['id'] == me['id']
 print('ok lookup')
 assert 'posting:default:visibility' in m.preferences()
 print('ok preferences')
+
+
+class Listener(StreamListener):
+    """Collects what the user stream delivers (Mastodon.py reads the SSE endpoints)."""
+
+    def __init__(self):
+        self.updates = []
+        self.received = threading.Event()
+
+    def on_update(self, status):
+        self.updates.append(status)
+        self.received.set()
+
+
+listener = Listener()
+stream = m.stream_user(listener, run_async=True)
+deadline = time.time() + 15
+while not stream.is_receiving() and time.time() < deadline:
+    time.sleep(0.05)
+assert stream.is_receiving(), 'the user stream did not open'
+posted = m.status_post('Streamed to Mastodon.py')
+assert listener.received.wait(15), 'no update arrived on the user stream'
+assert listener.updates[0]['id'] == posted['id'], listener.updates
+assert listener.updates[0]['content'] == '<p>Streamed to Mastodon.py</p>', listener.updates[0]
+stream.close()
+print('ok stream_user')
 m.revoke_access_token()
 try:
     m.account_verify_credentials()

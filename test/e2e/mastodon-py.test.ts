@@ -7,7 +7,7 @@ import { cleanEnv, freePort, runWoolly, type Server, startWoolly, tempDir } from
 /**
  * End to end with a real client library, as DESIGN.md §9 suggests: Mastodon.py from Debian's
  * python3-mastodon (.ci/run installs it) registers an app, logs in with the password grant, and
- * uses the account endpoints against `woolly start`.
+ * uses the account endpoints and the user stream (SSE) against `woolly start`.
  */
 const PYTHON = '/usr/bin/python3';
 const available = spawnSync(PYTHON, ['-c', 'import mastodon'], { encoding: 'utf8' }).status === 0;
@@ -19,7 +19,13 @@ describe('Mastodon.py against woolly start', {
   let server: Server;
   let env: Record<string, string>;
   before(async () => {
-    env = cleanEnv({ WOOLLY_DATA_DIR: join(tempDir(), 'data'), PORT: String(await freePort()) });
+    const port = await freePort();
+    // Mastodon.py streams from the URL the instance advertises (urls.streaming_api).
+    env = cleanEnv({
+      WOOLLY_DATA_DIR: join(tempDir(), 'data'),
+      PORT: String(port),
+      STREAMING_API_BASE_URL: `ws://localhost:${port}`,
+    });
     server = await startWoolly(['start'], env);
   });
   after(async () => {
@@ -48,6 +54,7 @@ describe('Mastodon.py against woolly start', {
       'update_credentials',
       'lookup',
       'preferences',
+      'stream_user',
       'revoke',
     ]) {
       assert.match(r.stdout, new RegExp(`^ok ${step}$`, 'm'));
