@@ -187,18 +187,47 @@ export class SseConnection {
     this.viewer = viewer;
   }
 
+  /**
+   * Frames that arrived while the stream was being opened (its channels are live before the
+   * response starts); written right after `:)`. Null once started.
+   */
+  private pending: Buffer[] | null = [];
+
   attach(response: ServerResponse): void {
     this.response = response;
     (response as ResponseWithConnection)[CONNECTION] = this;
     response.on('close', onResponseClose);
   }
 
+  /**
+   * Sends the headers and the first line once the stream is live, then what arrived meanwhile:
+   * nothing may be written before (a heartbeat would start the response without its headers).
+   */
+  start(headers: Record<string, string>): void {
+    const response = this.response;
+    const pending = this.pending;
+    this.pending = null;
+    if (response === null || response.writableEnded || response.destroyed) return;
+    response.writeHead(200, headers);
+    response.write(':)\n');
+    for (const frame of pending ?? []) this.send(frame);
+  }
+
+  private pendingBytes = 0;
+
   deliver(delivery: Delivery): void {
-    this.send(delivery.sseFrame());
+    const frame = delivery.sseFrame();
+    if (this.pending === null) {
+      this.send(frame);
+      return;
+    }
+    this.pendingBytes += frame.length;
+    if (this.pendingBytes > this.owner.maxBufferedBytes) this.close('slow');
+    else this.pending.push(frame);
   }
 
   heartbeat(): void {
-    this.send(THUMP);
+    if (this.pending === null) this.send(THUMP);
   }
 
   send(data: Buffer): void {

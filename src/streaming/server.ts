@@ -182,14 +182,13 @@ export function registerStreaming(app: FastifyInstance, ctx: Context, options: S
     if (connection.closed) return;
     // Headers and the first line go out once the stream is live: a client reading `:)` gets every
     // event published from then on.
-    response.writeHead(200, {
+    connection.start({
       'content-type': 'text/event-stream',
       'cache-control': 'private, no-store',
       'access-control-allow-origin': '*',
       'x-accel-buffering': 'no',
       'x-request-id': request.id,
     });
-    response.write(':)\n');
   }
 
   app.addHook('preClose', async () => {

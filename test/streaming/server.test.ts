@@ -8,6 +8,7 @@ import { users } from '../../src/db/schema/index.ts';
 import { issueAccessToken, revokeAccessToken } from '../../src/domain/auth/tokens.ts';
 import { presenceKey } from '../../src/domain/streaming/channels.ts';
 import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
+import type { PubSub } from '../../src/infra/pubsub/pubsub.ts';
 import { streamingHub } from '../../src/streaming/server.ts';
 import { block, mute } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
@@ -531,8 +532,10 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
     tunedHttp = `http://127.0.0.1:${port}`;
     tunedWs = `ws://127.0.0.1:${port}`;
   });
+  const extraApps: FastifyInstance[] = [];
   after(async () => {
     await tuned?.close();
+    for (const extra of extraApps) await extra.close();
   });
 
   test('SSE heartbeats', async () => {
@@ -541,6 +544,46 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
     await client.heartbeat();
     await client.heartbeat();
     client.close();
+  });
+
+  test('an event stream starts with its headers and `:)` even when heartbeats and events come while it opens', async () => {
+    // A pub/sub whose `timeline:public` subscription takes its time: the channel is live at once,
+    // the hub hears of it only when `release` is called, with heartbeats every 5 ms meanwhile.
+    let live!: () => void;
+    const subscribed = new Promise<void>((resolve) => (live = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: PubSub = {
+      publish: (channel, message) => ctx.pubsub.publish(channel, message),
+      async subscribe(channel, handler) {
+        const unsubscribe = await ctx.pubsub.subscribe(channel, handler);
+        if (channel !== 'timeline:public') return unsubscribe;
+        live();
+        await gate;
+        return unsubscribe;
+      },
+      close: async () => {},
+    };
+    const slowApp = await buildServer({ ...ctx, pubsub: slow }, { streaming: { heartbeatIntervalMs: 5 } });
+    extraApps.push(slowApp); // closed by `after` even if this test times out
+    await slowApp.listen({ port: 0, host: '127.0.0.1' });
+    {
+      const { port } = slowApp.server.address() as { port: number };
+      const user = await createTestUser(ctx);
+      const opening = openSse(`http://127.0.0.1:${port}/api/v1/streaming/public`, bearer(user));
+      await subscribed;
+      const entity = status(local(user));
+      await publish('timeline:public', 'update', entity);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // several heartbeat rounds
+      release();
+      const client = await opening;
+      assert.equal(client.response.headers['content-type'], 'text/event-stream');
+      const event = await client.next();
+      assert.equal(event.event, 'update', 'the event that came while opening follows `:)`');
+      assert.deepEqual(JSON.parse(event.data), entity);
+      await client.heartbeat();
+      client.close();
+    }
   });
 
   test('a WebSocket that answers pings stays; one that does not is dropped', async () => {
