@@ -1,56 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import postgres from 'postgres';
-import { generateSecrets } from '../../src/config/secrets.ts';
-import { cleanEnv, freePort, runWoolly, type Server, startWoolly } from '../support/cli.ts';
-import { adminUrl, scaled } from '../support/db.ts';
-
-const redisUrl =
-  process.env.REDIS_URL ??
-  (process.env.REDIS_HOST
-    ? `redis://${process.env.REDIS_HOST}:${process.env.REDIS_PORT ?? 6379}`
-    : undefined);
-const skip =
-  scaled && redisUrl
-    ? false
-    : 'needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): runs on the scaled shape';
-
-/**
- * The roles run with Woolly's real key names (BullMQ's `woolly` prefix, its job schedulers…), so
- * they get a Redis database of their own, emptied afterwards, instead of the suites' shared one.
- */
-const REDIS_DB = '14';
+import { freePort, runWoolly, type Server, startWoolly } from '../support/cli.ts';
+import { createDeployment, type Deployment, deploymentSkip } from '../support/deployment.ts';
 
 /** The scaled shape as an operator runs it: migrate once, then separate web and worker processes. */
-describe('separate roles on PostgreSQL + Redis', { skip }, () => {
-  const name = `woolly_roles_${process.pid}`;
-  let admin: postgres.Sql;
+describe('separate roles on PostgreSQL + Redis', { skip: deploymentSkip }, () => {
+  let deployment: Deployment;
   let env: Record<string, string>;
-  const servers: Server[] = [];
+  let servers: Server[];
 
   before(async () => {
-    admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(adminUrl());
-    url.pathname = `/${name}`;
-    const { OTP_SECRET: _unused, ...secrets } = generateSecrets();
-    env = cleanEnv({
-      DATABASE_URL: url.toString(),
-      REDIS_URL: redisUrl!,
-      REDIS_DB,
-      LOCAL_DOMAIN: 'scaled.example',
-      ...secrets,
-    });
+    deployment = await createDeployment(`woolly_roles_${process.pid}`, 14);
+    ({ env, servers } = deployment);
   });
   after(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    const redis = new Redis(redisUrl!, { db: Number(REDIS_DB), lazyConnect: true });
-    await redis.connect();
-    await redis.flushdb();
-    redis.disconnect();
+    await deployment?.close();
   });
 
   it('refuses to start without a secret, naming it', async () => {

@@ -1,64 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import postgres from 'postgres';
-import { generateSecrets } from '../../src/config/secrets.ts';
 import { openWs } from '../streaming/clients.ts';
-import { cleanEnv, freePort, runWoolly, type Server, startWoolly } from '../support/cli.ts';
-import { adminUrl, scaled } from '../support/db.ts';
-
-const redisUrl =
-  process.env.REDIS_URL ??
-  (process.env.REDIS_HOST
-    ? `redis://${process.env.REDIS_HOST}:${process.env.REDIS_PORT ?? 6379}`
-    : undefined);
-const skip =
-  scaled && redisUrl
-    ? false
-    : '`woolly streaming` runs beside other roles over PostgreSQL and Redis (DATABASE_URL, REDIS_URL): runs on the scaled shape';
-
-/**
- * The roles use Woolly's real key names (BullMQ's `woolly` prefix…), so they get a Redis database
- * of their own, emptied afterwards. (Pub/sub channels are global to a Redis server whatever the
- * database; this file's roles are the only ones in the suites that use unprefixed channels.)
- */
-const REDIS_DB = '13';
+import { freePort, runWoolly, type Server, startWoolly } from '../support/cli.ts';
+import { createDeployment, type Deployment, deploymentSkip } from '../support/deployment.ts';
 
 /** `woolly streaming` as its own process: events from the web and worker roles reach it over Redis. */
-describe('woolly streaming beside woolly web and woolly worker', { skip, timeout: 120_000 }, () => {
-  const name = `woolly_streaming_${process.pid}`;
-  let admin: postgres.Sql;
+describe('woolly streaming beside woolly web and woolly worker', {
+  skip: deploymentSkip,
+  timeout: 120_000,
+}, () => {
+  let deployment: Deployment;
   let env: Record<string, string>;
+  let servers: Server[];
   let streamingPort: number;
-  const servers: Server[] = [];
 
   before(async () => {
-    admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(adminUrl());
-    url.pathname = `/${name}`;
-    const { OTP_SECRET: _unused, ...secrets } = generateSecrets();
     streamingPort = await freePort();
-    env = cleanEnv({
-      DATABASE_URL: url.toString(),
-      REDIS_URL: redisUrl!,
-      REDIS_DB,
-      LOCAL_DOMAIN: 'scaled.example',
+    deployment = await createDeployment(`woolly_streaming_${process.pid}`, 13, {
       STREAMING_PORT: String(streamingPort),
       STREAMING_API_BASE_URL: `ws://127.0.0.1:${streamingPort}`,
-      ...secrets,
     });
+    ({ env, servers } = deployment);
     const migrated = await runWoolly(['db', 'migrate'], { env });
     assert.equal(migrated.code, 0, migrated.stderr);
   });
   after(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-    const redis = new Redis(redisUrl!, { db: Number(REDIS_DB), lazyConnect: true });
-    await redis.connect();
-    await redis.flushdb();
-    redis.disconnect();
+    await deployment?.close();
   });
 
   it('a WebSocket client of the streaming role receives a status posted through the web role', async () => {
