@@ -199,6 +199,26 @@ test('home updates go to streaming recipients only, rendered for each of them', 
   assert.equal(reblog.reblogged, false);
 });
 
+test('a boost that a home refuses (its original was just there) is not streamed to that home', async () => {
+  const author = await newUser();
+  const booster = await newUser();
+  const reader = await newUser();
+  for (const target of [author, booster]) await follow(ctx, reader.account.id, target.account.id);
+  await streaming(reader.account.id);
+  const older = await insertStatus(ctx, { accountId: author.account.id });
+  await ctx.feeds.replace(reader.account.id, [{ statusId: older, reblogOfId: null }]); // a built home
+  const original = await insertStatus(ctx, { accountId: author.account.id });
+  const first = await hear([userChannel(reader.account.id)], () => fanOutStatus(ctx, original));
+  assert.deepEqual(
+    first.map((h) => h.event),
+    ['update'],
+  );
+  const boost = await insertStatus(ctx, { accountId: booster.account.id, reblogOfId: original });
+  const second = await hear([userChannel(reader.account.id)], () => fanOutStatus(ctx, boost));
+  assert.deepEqual(second, [], 'the home refused the boost (REBLOG_FALLOFF), so nothing is streamed');
+  assert.deepEqual(await ctx.feeds.page(reader.account.id, { limit: 5 }), [original, older]);
+});
+
 test('an edit publishes status.update to streaming homes and to public and hashtag channels', async () => {
   const author = await newUser();
   const follower = await newUser();

@@ -33,11 +33,14 @@ export async function fanOutStatus(
   const rows = await filterForHome(ctx, homeRecipientPairs, [statusId]);
   const recipients = rows.map((r) => String(r.recipient));
   const first = rows[0];
-  const added = first === undefined ? 0 : await ctx.feeds.add(recipients, toEntry(first));
-  // Even with no local home (a remote author without local followers) the public streams hear it.
-  await ctx.streams.statusDistributed(statusId, recipients);
+  const placed =
+    first === undefined ? { added: [], unbuilt: [] } : await ctx.feeds.add(recipients, toEntry(first));
+  // Streamed to the homes that took it or will have it once built, not to those that refused it
+  // (a boost of something they just saw: Mastodon pushes only what add_to_feed inserted). Even with
+  // no local home (a remote author without local followers) the public streams hear it.
+  await ctx.streams.statusDistributed(statusId, [...placed.added, ...placed.unbuilt]);
   if (recipients.length > 0) await notifySubscribers(ctx, statusId, recipients);
-  return added;
+  return placed.added.length;
 }
 
 /** The author and the local followers of the status's author, as (recipient, status_id) pairs for filterForHome. */

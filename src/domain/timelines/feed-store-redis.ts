@@ -4,6 +4,7 @@ import { closeRedisClient, createRedisClient } from '../../infra/redis-connectio
 import { applyAdds } from './feed-rules.ts';
 import {
   FEED_MAX_ITEMS,
+  type FeedAddResult,
   type FeedEntry,
   type FeedStore,
   type FeedStoreOptions,
@@ -38,7 +39,7 @@ const after = (id: string): string => `${pad(id)}~`;
 const ADD = `
 local key, id, of = KEYS[1], ARGV[1], ARGV[2]
 local maxItems, falloff = tonumber(ARGV[3]), tonumber(ARGV[4])
-if redis.call('EXISTS', key) == 0 then return 0 end
+if redis.call('EXISTS', key) == 0 then return -1 end
 if redis.call('ZRANGEBYLEX', key, '[' .. id, '[' .. id .. '~', 'LIMIT', 0, 1)[1] then return 0 end
 for _, m in ipairs(redis.call('ZREVRANGE', key, 0, falloff - 1)) do
   local mof = string.sub(m, ${WIDTH + 2})
@@ -89,24 +90,27 @@ export class RedisFeedStore implements FeedStore {
     return `${this.prefix}feed:home:${accountId}`;
   }
 
-  async add(accountIds: readonly string[], entry: FeedEntry): Promise<number> {
-    if (accountIds.length === 0) return 0;
+  async add(accountIds: readonly string[], entry: FeedEntry): Promise<FeedAddResult> {
+    const outcome: FeedAddResult = { added: [], unbuilt: [] };
     const id = pad(entry.statusId);
     const of = entry.reblogOfId === null ? '' : pad(entry.reblogOfId);
-    let taken = 0;
-    for (let i = 0; i < accountIds.length; i += CHUNK) {
+    const unique = [...new Set(accountIds)];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const chunk = unique.slice(i, i + CHUNK);
       const pipeline = this.client.pipeline() as ChainableCommander & {
         feedAdd(key: string, id: string, of: string, maxItems: number, falloff: number): ChainableCommander;
       };
-      for (const accountId of new Set(accountIds.slice(i, i + CHUNK))) {
+      for (const accountId of chunk)
         pipeline.feedAdd(this.key(accountId), id, of, FEED_MAX_ITEMS, REBLOG_FALLOFF);
-      }
-      for (const [error, result] of (await pipeline.exec()) ?? []) {
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([error, result], n) => {
         if (error) throw error;
-        if (result === 1) taken += 1;
-      }
+        // The script answers 1 (added), 0 (refused) or -1 (no such feed).
+        if (result === 1) outcome.added.push(chunk[n]!);
+        else if (result === -1) outcome.unbuilt.push(chunk[n]!);
+      });
     }
-    return taken;
+    return outcome;
   }
 
   async addMany(accountId: string, entries: readonly FeedEntry[]): Promise<number> {

@@ -26,14 +26,21 @@ export interface FeedEntry {
  *   boost arrived first);
  * - after inserting, the feed is trimmed to its newest FEED_MAX_ITEMS entries.
  */
+/** Where one fan-out entry went; the feeds not named refused it (de-duplication, already there). */
+export interface FeedAddResult {
+  /** The feeds that took it. */
+  added: string[];
+  /** Feeds not built yet: they will hold it once their first read builds them. */
+  unbuilt: string[];
+}
+
 export interface FeedStore {
   readonly kind: 'database' | 'redis';
   /**
-   * Adds one entry to each of these feeds that exists (fan-out); returns how many took it. A missing
-   * feed stays missing: an entry alone would make it look built, and its first read rebuilds it
-   * whole instead.
+   * Adds one entry to each of these feeds that exists (fan-out). A missing feed stays missing: an
+   * entry alone would make it look built, and its first read rebuilds it whole instead.
    */
-  add(accountIds: readonly string[], entry: FeedEntry): Promise<number>;
+  add(accountIds: readonly string[], entry: FeedEntry): Promise<FeedAddResult>;
   /** Adds entries to one feed (merging a followed account's statuses); returns how many it took. */
   addMany(accountId: string, entries: readonly FeedEntry[]): Promise<number>;
   /** Removes these statuses from these feeds (missing ones are ignored). */
