@@ -1,48 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { accountStats, accounts, followRequests, follows, notifications } from '../../src/db/schema/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
+import { apiHarness } from '../support/api.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx, { rateLimits: { overrides: { api: { limit: 100_000 } } } });
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
-
-const schema = (value: unknown, name: string) => {
-  if (schemaSkipReason === undefined) assertMatchesSchema(value, name);
-};
-
-async function call(
-  user: TestUser | null,
-  method: 'GET' | 'POST',
-  url: string,
-  payload?: Record<string, unknown>,
-) {
-  const response = await app.inject({
-    method,
-    url,
-    ...(user ? { headers: { authorization: `Bearer ${user.token}` } } : {}),
-    ...(payload ? { payload } : {}),
-  });
-  return { status: response.statusCode, body: response.json(), headers: response.headers };
-}
+const api = apiHarness();
+const { call, schema } = api;
 
 async function counts(accountId: string) {
-  const [row] = await ctx.database.db
+  const [row] = await api.ctx.database.db
     .select()
     .from(accountStats)
     .where(eq(accountStats.accountId, accountId));
@@ -50,7 +17,7 @@ async function counts(accountId: string) {
 }
 
 async function notificationsOf(recipientId: string, fromId: string) {
-  const rows = await ctx.database.db
+  const rows = await api.ctx.database.db
     .select({ type: notifications.type })
     .from(notifications)
     .where(and(eq(notifications.accountId, recipientId), eq(notifications.fromAccountId, fromId)));
@@ -59,8 +26,8 @@ async function notificationsOf(recipientId: string, fromId: string) {
 
 describe('follow and unfollow', () => {
   test('following an open account: relationship, counters, notification, account counts', async () => {
-    const alice = await createTestUser(ctx, { username: 'f_alice' });
-    const bob = await createTestUser(ctx, { username: 'f_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'f_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'f_bob' });
     const res = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/follow`);
     assert.equal(res.status, 200);
     schema(res.body, 'Relationship');
@@ -102,8 +69,8 @@ describe('follow and unfollow', () => {
   });
 
   test('options: reblogs, notify and languages are set, then changed on an existing follow', async () => {
-    const alice = await createTestUser(ctx, { username: 'o_alice' });
-    const bob = await createTestUser(ctx, { username: 'o_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'o_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'o_bob' });
     const first = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/follow`, {
       reblogs: false,
       notify: true,
@@ -121,7 +88,7 @@ describe('follow and unfollow', () => {
     assert.deepEqual(second.body.languages, ['en', 'de']);
 
     // Form-encoded too, as Rails params.
-    const form = await app.inject({
+    const form = await api.app.inject({
       method: 'POST',
       url: `/api/v1/accounts/${bob.account.id}/follow`,
       headers: {
@@ -136,8 +103,8 @@ describe('follow and unfollow', () => {
   });
 
   test('bad options are 422 naming the field and change nothing', async () => {
-    const alice = await createTestUser(ctx, { username: 'b_alice' });
-    const bob = await createTestUser(ctx, { username: 'b_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'b_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'b_bob' });
     const res = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/follow`, {
       languages: ['english'],
     });
@@ -149,12 +116,15 @@ describe('follow and unfollow', () => {
       notify: {},
     });
     assert.equal(res2.status, 422);
-    const rows = await ctx.database.db.select().from(follows).where(eq(follows.accountId, alice.account.id));
+    const rows = await api.ctx.database.db
+      .select()
+      .from(follows)
+      .where(eq(follows.accountId, alice.account.id));
     assert.equal(rows.length, 0);
   });
 
   test('following oneself is 403 with Mastodon’s text; unknown accounts are 404', async () => {
-    const alice = await createTestUser(ctx, { username: 's_alice' });
+    const alice = await createTestUser(api.ctx, { username: 's_alice' });
     const self = await call(alice, 'POST', `/api/v1/accounts/${alice.account.id}/follow`);
     assert.equal(self.status, 403);
     assert.equal(self.body.error, 'Following your own account is not allowed');
@@ -164,11 +134,11 @@ describe('follow and unfollow', () => {
       assert.equal(res.body.error, 'Record not found');
     }
     // An unconfirmed account does not exist for the API.
-    const pending = await createTestUser(ctx, { username: 's_pending', confirmed: false });
+    const pending = await createTestUser(api.ctx, { username: 's_pending', confirmed: false });
     assert.equal((await call(alice, 'POST', `/api/v1/accounts/${pending.account.id}/follow`)).status, 404);
     // A suspended account cannot be followed.
-    const gone = await createTestUser(ctx, { username: 's_gone' });
-    await ctx.database.db
+    const gone = await createTestUser(api.ctx, { username: 's_gone' });
+    await api.ctx.database.db
       .update(accounts)
       .set({ suspendedAt: new Date() })
       .where(eq(accounts.id, gone.account.id));
@@ -176,8 +146,8 @@ describe('follow and unfollow', () => {
   });
 
   test('a block either way refuses the follow with 403', async () => {
-    const alice = await createTestUser(ctx, { username: 'k_alice' });
-    const bob = await createTestUser(ctx, { username: 'k_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'k_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'k_bob' });
     assert.equal((await call(bob, 'POST', `/api/v1/accounts/${alice.account.id}/block`)).status, 200);
     const res = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/follow`);
     assert.equal(res.status, 403);
@@ -188,9 +158,9 @@ describe('follow and unfollow', () => {
   });
 
   test('scopes: follow needs write:follows (or follow/write); read-only tokens are 403; no token 401', async () => {
-    const alice = await createTestUser(ctx, { username: 'sc_alice', scopes: ['read'] });
-    const narrow = await createTestUser(ctx, { username: 'sc_narrow', scopes: ['write:follows'] });
-    const bob = await createTestUser(ctx, { username: 'sc_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'sc_alice', scopes: ['read'] });
+    const narrow = await createTestUser(api.ctx, { username: 'sc_narrow', scopes: ['write:follows'] });
+    const bob = await createTestUser(api.ctx, { username: 'sc_bob' });
     const denied = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/follow`);
     assert.equal(denied.status, 403);
     assert.equal(denied.body.error, 'This action is outside the authorized scopes');
@@ -201,8 +171,8 @@ describe('follow and unfollow', () => {
   });
 
   test('remove_from_followers ends the other account’s follow', async () => {
-    const alice = await createTestUser(ctx, { username: 'r_alice' });
-    const bob = await createTestUser(ctx, { username: 'r_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'r_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'r_bob' });
     await call(bob, 'POST', `/api/v1/accounts/${alice.account.id}/follow`);
     assert.equal((await counts(alice.account.id)).followers, 1);
     const res = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/remove_from_followers`);
@@ -215,10 +185,10 @@ describe('follow and unfollow', () => {
 
 describe('locked accounts and follow requests', () => {
   test('request, list with Link, authorize; and reject', async () => {
-    const owner = await createTestUser(ctx, { username: 'l_owner' });
-    await ctx.database.db.update(accounts).set({ locked: true }).where(eq(accounts.id, owner.account.id));
+    const owner = await createTestUser(api.ctx, { username: 'l_owner' });
+    await api.ctx.database.db.update(accounts).set({ locked: true }).where(eq(accounts.id, owner.account.id));
     const fans: TestUser[] = [];
-    for (let i = 0; i < 3; i++) fans.push(await createTestUser(ctx, { username: `l_fan${i}` }));
+    for (let i = 0; i < 3; i++) fans.push(await createTestUser(api.ctx, { username: `l_fan${i}` }));
 
     for (const fan of fans) {
       const res = await call(fan, 'POST', `/api/v1/accounts/${owner.account.id}/follow`, { notify: true });
@@ -250,7 +220,7 @@ describe('locked accounts and follow requests', () => {
     const next = /<([^>]+)>; rel="next"/.exec(link)?.[1];
     assert.ok(next, link);
     assert.match(link, /rel="prev"/);
-    const [requestRow] = await ctx.database.db
+    const [requestRow] = await api.ctx.database.db
       .select({ id: followRequests.id })
       .from(followRequests)
       .where(eq(followRequests.accountId, fans[1]!.account.id));

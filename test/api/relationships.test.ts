@@ -1,45 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { and, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { accountPins, accounts, follows, mutes } from '../../src/db/schema/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
+import { apiHarness } from '../support/api.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx, { rateLimits: { overrides: { api: { limit: 100_000 } } } });
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
-
-const schema = (value: unknown, name: string) => {
-  if (schemaSkipReason === undefined) assertMatchesSchema(value, name);
-};
-
-async function call(
-  user: TestUser | null,
-  method: 'GET' | 'POST',
-  url: string,
-  payload?: Record<string, unknown>,
-) {
-  const response = await app.inject({
-    method,
-    url,
-    ...(user ? { headers: { authorization: `Bearer ${user.token}` } } : {}),
-    ...(payload ? { payload } : {}),
-  });
-  return { status: response.statusCode, body: response.json(), headers: response.headers };
-}
+const api = apiHarness();
+const { call, schema } = api;
 
 const names = (body: { username: string }[]) => body.map((a) => a.username);
 const follow = (a: TestUser, b: TestUser) => call(a, 'POST', `/api/v1/accounts/${b.account.id}/follow`);
@@ -53,9 +20,9 @@ function nextLink(headers: Record<string, unknown>): string | undefined {
 
 describe('relationships', () => {
   test('batch, in the order asked, with the Relationship shape; unknown ids left out', async () => {
-    const me = await createTestUser(ctx, { username: 'rel_me' });
-    const a = await createTestUser(ctx, { username: 'rel_a' });
-    const b = await createTestUser(ctx, { username: 'rel_b' });
+    const me = await createTestUser(api.ctx, { username: 'rel_me' });
+    const a = await createTestUser(api.ctx, { username: 'rel_a' });
+    const b = await createTestUser(api.ctx, { username: 'rel_b' });
     await follow(me, a);
     const res = await call(
       me,
@@ -90,9 +57,9 @@ describe('relationships', () => {
   });
 
   test('suspended accounts only with with_suspended; a user token is required', async () => {
-    const me = await createTestUser(ctx, { username: 'rel_s_me' });
-    const gone = await createTestUser(ctx, { username: 'rel_s_gone' });
-    await ctx.database.db
+    const me = await createTestUser(api.ctx, { username: 'rel_s_me' });
+    const gone = await createTestUser(api.ctx, { username: 'rel_s_gone' });
+    await api.ctx.database.db
       .update(accounts)
       .set({ suspendedAt: new Date() })
       .where(eq(accounts.id, gone.account.id));
@@ -115,12 +82,12 @@ describe('relationships', () => {
 
 describe('blocks', () => {
   test('a block removes follows and requests both ways, and is listed with Link', async () => {
-    const alice = await createTestUser(ctx, { username: 'blk_alice' });
-    const bob = await createTestUser(ctx, { username: 'blk_bob' });
-    const carol = await createTestUser(ctx, { username: 'blk_carol' });
+    const alice = await createTestUser(api.ctx, { username: 'blk_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'blk_bob' });
+    const carol = await createTestUser(api.ctx, { username: 'blk_carol' });
     await follow(alice, bob);
     await follow(bob, alice);
-    await ctx.database.db.update(accounts).set({ locked: true }).where(eq(accounts.id, alice.account.id));
+    await api.ctx.database.db.update(accounts).set({ locked: true }).where(eq(accounts.id, alice.account.id));
     await follow(carol, alice); // a pending request from carol to alice
     assert.equal((await relationship(alice, carol)).requested_by, true);
 
@@ -130,7 +97,7 @@ describe('blocks', () => {
     assert.equal(res.body.blocking, true);
     assert.equal(res.body.following, false);
     assert.equal(res.body.followed_by, false);
-    const rows = await ctx.database.db
+    const rows = await api.ctx.database.db
       .select()
       .from(follows)
       .where(eq(follows.targetAccountId, bob.account.id));
@@ -160,7 +127,7 @@ describe('blocks', () => {
   });
 
   test('the blocks list needs read:blocks', async () => {
-    const narrow = await createTestUser(ctx, { username: 'blk_narrow', scopes: ['read:mutes'] });
+    const narrow = await createTestUser(api.ctx, { username: 'blk_narrow', scopes: ['read:mutes'] });
     assert.equal((await call(narrow, 'GET', '/api/v1/blocks')).status, 403);
     assert.equal((await call(narrow, 'GET', '/api/v1/mutes')).status, 200);
   });
@@ -168,9 +135,9 @@ describe('blocks', () => {
 
 describe('mutes', () => {
   test('notifications default true; duration sets expires_at; an expired mute no longer counts', async () => {
-    const alice = await createTestUser(ctx, { username: 'mut_alice' });
-    const bob = await createTestUser(ctx, { username: 'mut_bob' });
-    const carol = await createTestUser(ctx, { username: 'mut_carol' });
+    const alice = await createTestUser(api.ctx, { username: 'mut_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'mut_bob' });
+    const carol = await createTestUser(api.ctx, { username: 'mut_carol' });
     const res = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/mute`);
     assert.equal(res.status, 200);
     schema(res.body, 'Relationship');
@@ -200,7 +167,7 @@ describe('mutes', () => {
     assert.equal(again.body.muting_notifications, false);
 
     // Expire carol's mute: it is ignored everywhere at once.
-    await ctx.database.db
+    await api.ctx.database.db
       .update(mutes)
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(and(eq(mutes.accountId, alice.account.id), eq(mutes.targetAccountId, carol.account.id)));
@@ -213,8 +180,8 @@ describe('mutes', () => {
   });
 
   test('a bad duration is 422 naming it and mutes nothing', async () => {
-    const alice = await createTestUser(ctx, { username: 'mut_bad_alice' });
-    const bob = await createTestUser(ctx, { username: 'mut_bad_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'mut_bad_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'mut_bad_bob' });
     for (const duration of ['-5', 'soon', '1.5', String(10 ** 12)]) {
       const res = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/mute`, { duration });
       assert.equal(res.status, 422, duration);
@@ -226,8 +193,8 @@ describe('mutes', () => {
 
 describe('notes and endorsements', () => {
   test('note: set, replace, clear; too long is 422', async () => {
-    const alice = await createTestUser(ctx, { username: 'note_alice' });
-    const bob = await createTestUser(ctx, { username: 'note_bob' });
+    const alice = await createTestUser(api.ctx, { username: 'note_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'note_bob' });
     const set = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/note`, {
       comment: 'met at a conference',
     });
@@ -251,9 +218,9 @@ describe('notes and endorsements', () => {
   });
 
   test('endorse only followed accounts; pin/unpin aliases; lists; unfollow removes the endorsement', async () => {
-    const alice = await createTestUser(ctx, { username: 'end_alice' });
-    const bob = await createTestUser(ctx, { username: 'end_bob' });
-    const carol = await createTestUser(ctx, { username: 'end_carol' });
+    const alice = await createTestUser(api.ctx, { username: 'end_alice' });
+    const bob = await createTestUser(api.ctx, { username: 'end_bob' });
+    const carol = await createTestUser(api.ctx, { username: 'end_carol' });
     const refused = await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/endorse`);
     assert.equal(refused.status, 422);
     assert.equal(
@@ -282,22 +249,22 @@ describe('notes and endorsements', () => {
       false,
     );
     await call(alice, 'POST', `/api/v1/accounts/${bob.account.id}/unfollow`);
-    const pins = await ctx.database.db
+    const pins = await api.ctx.database.db
       .select()
       .from(accountPins)
       .where(eq(accountPins.accountId, alice.account.id));
     assert.equal(pins.length, 0);
-    const scoped = await createTestUser(ctx, { username: 'end_scoped', scopes: ['write:follows'] });
+    const scoped = await createTestUser(api.ctx, { username: 'end_scoped', scopes: ['write:follows'] });
     assert.equal((await call(scoped, 'POST', `/api/v1/accounts/${bob.account.id}/endorse`)).status, 403);
   });
 });
 
 describe('followers and following', () => {
   test('paged by the follow id with Link; hide_collections empties them for others only', async () => {
-    const star = await createTestUser(ctx, { username: 'fol_star' });
+    const star = await createTestUser(api.ctx, { username: 'fol_star' });
     const fans: TestUser[] = [];
     for (let i = 0; i < 3; i++) {
-      const fan = await createTestUser(ctx, { username: `fol_fan${i}` });
+      const fan = await createTestUser(api.ctx, { username: `fol_fan${i}` });
       fans.push(fan);
       await follow(fan, star);
     }
@@ -318,7 +285,7 @@ describe('followers and following', () => {
     const following = await call(null, 'GET', `/api/v1/accounts/${fans[0]!.account.id}/following`);
     assert.deepEqual(names(following.body), ['fol_star']);
 
-    await ctx.database.db
+    await api.ctx.database.db
       .update(accounts)
       .set({ hideCollections: true })
       .where(eq(accounts.id, star.account.id));
@@ -329,10 +296,10 @@ describe('followers and following', () => {
   });
 
   test('a viewer does not see accounts they block or mute; a blocker hides its lists from the blocked', async () => {
-    const star = await createTestUser(ctx, { username: 'fv_star' });
-    const viewer = await createTestUser(ctx, { username: 'fv_viewer' });
-    const muted = await createTestUser(ctx, { username: 'fv_muted' });
-    const plain = await createTestUser(ctx, { username: 'fv_plain' });
+    const star = await createTestUser(api.ctx, { username: 'fv_star' });
+    const viewer = await createTestUser(api.ctx, { username: 'fv_viewer' });
+    const muted = await createTestUser(api.ctx, { username: 'fv_muted' });
+    const plain = await createTestUser(api.ctx, { username: 'fv_plain' });
     await follow(muted, star);
     await follow(plain, star);
     await call(viewer, 'POST', `/api/v1/accounts/${muted.account.id}/mute`);
@@ -348,17 +315,17 @@ describe('followers and following', () => {
 
 describe('familiar followers and search', () => {
   test('familiar followers: accounts I follow that follow them', async () => {
-    const me = await createTestUser(ctx, { username: 'fam_me' });
-    const friend = await createTestUser(ctx, { username: 'fam_friend' });
-    const shy = await createTestUser(ctx, { username: 'fam_shy' });
-    const stranger = await createTestUser(ctx, { username: 'fam_stranger' });
-    const target = await createTestUser(ctx, { username: 'fam_target' });
+    const me = await createTestUser(api.ctx, { username: 'fam_me' });
+    const friend = await createTestUser(api.ctx, { username: 'fam_friend' });
+    const shy = await createTestUser(api.ctx, { username: 'fam_shy' });
+    const stranger = await createTestUser(api.ctx, { username: 'fam_stranger' });
+    const target = await createTestUser(api.ctx, { username: 'fam_target' });
     await follow(me, friend);
     await follow(me, shy);
     await follow(friend, target);
     await follow(shy, target);
     await follow(stranger, target);
-    await ctx.database.db
+    await api.ctx.database.db
       .update(accounts)
       .set({ hideCollections: true })
       .where(eq(accounts.id, shy.account.id));
@@ -375,11 +342,11 @@ describe('familiar followers and search', () => {
   });
 
   test('search: prefix of username or display name, any case; following; limit and offset', async () => {
-    const me = await createTestUser(ctx, { username: 'srch_me' });
-    const one = await createTestUser(ctx, { username: 'zebra_one' });
-    const two = await createTestUser(ctx, { username: 'zebra_two' });
-    const named = await createTestUser(ctx, { username: 'quiet_person' });
-    await ctx.database.db
+    const me = await createTestUser(api.ctx, { username: 'srch_me' });
+    const one = await createTestUser(api.ctx, { username: 'zebra_one' });
+    const two = await createTestUser(api.ctx, { username: 'zebra_two' });
+    const named = await createTestUser(api.ctx, { username: 'quiet_person' });
+    await api.ctx.database.db
       .update(accounts)
       .set({ displayName: 'Zebra Fan' })
       .where(eq(accounts.id, named.account.id));

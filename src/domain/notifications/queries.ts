@@ -106,9 +106,17 @@ export async function unreadCount(
 
 /** Deletes one notification; false when the account has none with that id. */
 export async function dismissNotification(ctx: Ctx, accountId: string, id: string): Promise<boolean> {
+  return (await dismissWhere(ctx, accountId, eq(notifications.id, id))) > 0;
+}
+
+/**
+ * Deletes the account's notifications that match `condition`; filtered ones among them may leave
+ * their notification request empty, so the requests are reconsidered. Returns how many went.
+ */
+async function dismissWhere(ctx: Ctx, accountId: string, condition: SQL): Promise<number> {
   const removed = await ctx.database.db
     .delete(notifications)
-    .where(and(eq(notifications.accountId, accountId), eq(notifications.id, id)))
+    .where(and(eq(notifications.accountId, accountId), condition))
     .returning({
       accountId: notifications.accountId,
       fromAccountId: notifications.fromAccountId,
@@ -118,7 +126,7 @@ export async function dismissNotification(ctx: Ctx, accountId: string, id: strin
     ctx,
     removed.filter((r) => r.filtered),
   );
-  return removed.length > 0;
+  return removed.length;
 }
 
 /** Deletes all of an account's notifications, filtered ones included, and so its requests. */
@@ -336,18 +344,7 @@ export async function listGroupNotifications(
 
 /** Deletes every notification of a group (an `ungrouped-<id>` key is one notification). */
 export async function dismissNotificationGroup(ctx: Ctx, accountId: string, groupKey: string): Promise<void> {
-  const removed = await ctx.database.db
-    .delete(notifications)
-    .where(and(eq(notifications.accountId, accountId), eq(notifications.groupKey, groupKey)))
-    .returning({
-      accountId: notifications.accountId,
-      fromAccountId: notifications.fromAccountId,
-      filtered: notifications.filtered,
-    });
-  await reconsiderRequests(
-    ctx,
-    removed.filter((r) => r.filtered),
-  );
+  await dismissWhere(ctx, accountId, eq(notifications.groupKey, groupKey));
 }
 
 /**
