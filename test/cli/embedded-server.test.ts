@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openWs } from '../streaming/clients.ts';
@@ -84,6 +85,28 @@ describe('woolly start (embedded shape)', () => {
     // The command's `kill` went through the server's control socket onto its in-process bus.
     const closed = await ws.closed;
     assert.equal(typeof closed.code, 'number');
+  });
+
+  it('refuses a malformed hand-over on its control socket, publishing nothing', async () => {
+    const post = (body: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          { socketPath: join(dataDir, 'run', 'control.sock'), path: '/publish', method: 'POST' },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    assert.deepEqual(await post('not json'), { status: 400, text: 'invalid JSON' });
+    assert.deepEqual(await post(JSON.stringify({ channel: 'timeline:public', message: 1 })), {
+      status: 400,
+      text: 'channel and message must be strings',
+    });
+    assert.equal((await post(JSON.stringify({ channel: 'test:nobody', message: '{}' }))).status, 204);
   });
 
   it('exports the database as SQL while running', async () => {
