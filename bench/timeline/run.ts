@@ -16,14 +16,14 @@
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { THROTTLE_RULES } from '../../src/api/rate-limit.ts';
-import { buildServer } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/database.ts';
 import { newId } from '../../src/db/ids.ts';
 import { postgresOptions, wrapPostgres } from '../../src/db/postgres.ts';
 import type { Context } from '../../src/domain/context.ts';
 import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
-import { FEED_MAX_ITEMS } from '../../src/domain/timelines/feed-store.ts';
 import { rebuildHome } from '../../src/domain/timelines/feeds.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { FEED_MAX_ITEMS } from '../../src/infra/feeds/feed-store.ts';
 import { createTestUser } from '../../test/support/accounts.ts';
 import { createTestContext } from '../../test/support/context.ts';
 

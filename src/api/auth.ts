@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountRecord, UserRecord } from '../domain/accounts/records.ts';
+import { USER_ACCESS_ERRORS, userBlockedReason } from '../domain/auth/access.ts';
 import { scopesAllow } from '../domain/auth/scopes.ts';
 import { authenticateToken, type TokenAuth } from '../domain/auth/tokens.ts';
 import type { Context } from '../domain/context.ts';
@@ -40,9 +41,7 @@ export const AUTH_ERRORS = {
   invalidToken: 'The access token is invalid',
   userRequired: 'This method requires an authenticated user',
   scope: 'This action is outside the authorized scopes',
-  unconfirmed: 'Your login is missing a confirmed e-mail address',
-  pending: 'Your login is currently pending approval',
-  disabled: 'Your login is currently disabled',
+  ...USER_ACCESS_ERRORS,
 } as const;
 
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -58,14 +57,6 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 const invalid = (message: string = AUTH_ERRORS.invalidToken) =>
   new ApiError(401, message, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
-
-/** Why a user may not use the API right now, or undefined when they may (Mastodon's require_user!). */
-export function userBlockedReason(user: UserRecord, account: AccountRecord | null): string | undefined {
-  if (user.confirmedAt === null) return AUTH_ERRORS.unconfirmed;
-  if (!user.approved) return AUTH_ERRORS.pending;
-  if (user.disabled || account === null || account.suspendedAt !== null) return AUTH_ERRORS.disabled;
-  return undefined;
-}
 
 export function registerAuth(app: FastifyInstance, ctx: Context): void {
   app.decorateRequest('auth', null);

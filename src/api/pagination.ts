@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isId } from '../db/ids.ts';
-import type { Page } from '../domain/timelines/page.ts';
+import type { Page } from '../db/page.ts';
 import { ApiError } from './errors.ts';
 
-export { type Page, type PagePlan, paginate, planPage } from '../domain/timelines/page.ts';
+export { type Page, type PagePlan, paginate, planPage } from '../db/page.ts';
 
 // Page (src/domain/timelines/page.ts): max_id exclusive upper, since_id exclusive lower newest
 // first, min_id exclusive lower returning the page just after the cursor (mastodon.md §11.2).

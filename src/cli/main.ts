@@ -477,7 +477,7 @@ async function withFeeds(
 ): Promise<number> {
   const config = loadConfig();
   const { openDatabaseForCommand } = await import('../db/index.ts');
-  const { createFeedStore } = await import('../domain/timelines/feed-store.ts');
+  const { createFeedStore } = await import('../infra/feeds/feed-store.ts');
   const commands = await import('./commands/feeds.ts');
   const { database } = await openDatabaseForCommand(config);
   try {

@@ -1,8 +1,8 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { paths } from '../db/data-dir.ts';
 import type { Config, Secrets } from './config.ts';
 import { REQUIRED_SECRETS } from './config.ts';
+import { paths } from './data-dir-layout.ts';
 import { formatEnv, parseEnvText } from './env-files.ts';
 import { ConfigError } from './errors.ts';
 

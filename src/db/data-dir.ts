@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { MARKER, paths } from '../config/data-dir-layout.ts';
 import { ConfigError } from '../config/errors.ts';
 
 /**
@@ -23,18 +23,6 @@ import { ConfigError } from '../config/errors.ts';
  *   run/woolly.pid    the lock: the process that owns the database
  *   run/.s.PGSQL.5432 the owner's PostgreSQL-protocol socket (psql and other woolly commands use it)
  */
-export const MARKER = 'woolly.json';
-
-export const paths = (dataDir: string) => ({
-  marker: join(dataDir, MARKER),
-  secrets: join(dataDir, 'secrets.env'),
-  db: join(dataDir, 'db'),
-  run: join(dataDir, 'run'),
-  pidFile: join(dataDir, 'run', 'woolly.pid'),
-  socketDir: join(dataDir, 'run'),
-  socket: join(dataDir, 'run', '.s.PGSQL.5432'),
-});
-
 /**
  * Makes sure `dataDir` is a Woolly data directory, creating it when it does not exist or is empty.
  * A non-empty directory without the marker is refused untouched: it may be anything.

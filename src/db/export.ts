@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import type { PGlite } from '@electric-sql/pglite';
 import { pgDump } from '@electric-sql/pglite-tools/pg_dump';
 import type { Config } from '../config/config.ts';
-import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
+import { paths } from '../config/data-dir-layout.ts';
+import { acquireLock, lockOwner, prepareDataDir } from './data-dir.ts';
 import { openPGlite } from './pglite.ts';
 import type { PGliteGate } from './pglite-gate.ts';
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config/config.ts';
-import { acquireLock, lockOwner, paths, prepareDataDir } from './data-dir.ts';
+import { paths } from '../config/data-dir-layout.ts';
+import { acquireLock, lockOwner, prepareDataDir } from './data-dir.ts';
 import type { Database } from './database.ts';
 import type { ControlRelay } from './export.ts';
 

@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import type { Config, Secrets } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import type { Cache } from '../infra/cache/cache.ts';
+import type { FeedStore } from '../infra/feeds/feed-store.ts';
 import type { Mailer } from '../infra/mail/mailer.ts';
 import type { PubSub } from '../infra/pubsub/pubsub.ts';
 import type { QueueBackend } from '../infra/queue/queue.ts';
 import type { Storage } from '../infra/storage/storage.ts';
 import type { StreamEvents } from './streaming/events.ts';
-import type { FeedStore } from './timelines/feed-store.ts';
 
 /**
  * Everything the domain layer needs from below, built once per process by the role that runs

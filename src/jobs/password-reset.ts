@@ -1,4 +1,4 @@
-import { deliverPasswordReset, PASSWORD_RESET_JOB } from '../domain/auth/password-reset.ts';
+import { deliverPasswordReset, PASSWORD_RESET_JOB } from '../domain/accounts/password-reset.ts';
 import type { Context } from '../domain/context.ts';
 import type { JobRegistry } from './registry.ts';
 

@@ -3,14 +3,19 @@ import type { Context } from '../domain/context.ts';
 import { confirmationRoutes } from './auth/confirmation.ts';
 import { passwordResetRoutes } from './auth/password.ts';
 import { signInRoutes } from './auth/sign-in.ts';
+import { oauthAuthorizeRoutes } from './oauth/authorize.ts';
 import { accountSettingsRoutes } from './settings/account.ts';
 import { twoFactorRoutes } from './settings/two-factor.ts';
 
-/** The server-rendered pages of sign-in, e-mail confirmation, password reset and account settings. */
+/**
+ * The server-rendered pages: sign-in, e-mail confirmation, password reset, account settings and the
+ * OAuth consent page (`/oauth/authorize`).
+ */
 export function pageRoutes(app: FastifyInstance, ctx: Context): void {
   signInRoutes(app, ctx);
   confirmationRoutes(app, ctx);
   passwordResetRoutes(app, ctx);
   accountSettingsRoutes(app, ctx);
   twoFactorRoutes(app, ctx);
+  oauthAuthorizeRoutes(app, ctx);
 }

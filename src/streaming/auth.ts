@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { userBlockedReason } from '../api/auth.ts';
 import { userRole } from '../domain/accounts/roles.ts';
+import { userBlockedReason } from '../domain/auth/access.ts';
 import { authenticateToken } from '../domain/auth/tokens.ts';
 import type { Context } from '../domain/context.ts';
 

@@ -1,6 +1,6 @@
-import { serializeAccount } from '../api/serializers/account.ts';
-import { serializeNotification } from '../api/serializers/notification.ts';
-import { serializeStatus } from '../api/serializers/status.ts';
+import { serializeAccount } from '../convert/to-api/account.ts';
+import { serializeNotification } from '../convert/to-api/notification.ts';
+import { serializeStatus } from '../convert/to-api/status.ts';
 import { getAccounts } from '../domain/accounts/views.ts';
 import type { Context } from '../domain/context.ts';
 import type { NotificationRecord } from '../domain/notifications/types.ts';

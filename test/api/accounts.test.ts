@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { newId } from '../../src/db/ids.ts';
 import { oauthApplications, users } from '../../src/db/schema/index.ts';
 import { confirmEmail } from '../../src/domain/accounts/registration.ts';
@@ -10,6 +9,7 @@ import { BUILT_IN_ROLES, invalidateRoles } from '../../src/domain/accounts/roles
 import { hashSecret, newSecret } from '../../src/domain/auth/secrets.ts';
 import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
+import { buildServer } from '../../src/http/server.ts';
 import type { MailMessage } from '../../src/infra/mail/mailer.ts';
 import type { Worker } from '../../src/infra/queue/queue.ts';
 import { createJobRegistry } from '../../src/jobs/index.ts';

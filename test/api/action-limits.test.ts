@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { follows, statuses } from '../../src/db/schema/index.ts';
 import { ACTION_LIMITS, type ActionFamily, actionLimitKey } from '../../src/domain/action-limits.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
 import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 
 let ctx: TestContext;

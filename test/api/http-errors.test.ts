@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { ApiError } from '../../src/api/errors.ts';
-import { buildServer } from '../../src/api/server.ts';
 import type { Context } from '../../src/domain/context.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 
 const BODY_LIMIT = 4096;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { invalidateInstanceStats } from '../../src/domain/instance/stats.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { notify } from '../../src/domain/notifications/notify.ts';
+import { buildServer } from '../../src/http/server.ts';
 import {
   ageAccount,
   insertBlock,

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import type { ApplicationRecord } from '../../src/domain/accounts/records.ts';
 import { ALL_SCOPES } from '../../src/domain/auth/scopes.ts';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
@@ -14,6 +13,7 @@ import {
   PASSWORD_GRANT_SETTING,
 } from '../../src/domain/oauth/grants.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';

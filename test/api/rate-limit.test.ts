@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { throttle, throttleIp } from '../../src/api/rate-limit.ts';
-import { buildServer } from '../../src/api/server.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';

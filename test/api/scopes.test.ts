@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { AUTH_ERRORS, type RouteAuth } from '../../src/api/auth.ts';
-import { buildServer } from '../../src/api/server.ts';
 import { ALL_SCOPES, scopesAllow } from '../../src/domain/auth/scopes.ts';
 import { authenticateToken, issueAccessToken } from '../../src/domain/auth/tokens.ts';
 import { createApplication } from '../../src/domain/oauth/applications.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 

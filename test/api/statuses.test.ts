@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { newId } from '../../src/db/ids.ts';
 import {
   accountStats,
@@ -14,6 +13,7 @@ import {
   tags,
 } from '../../src/db/schema/index.ts';
 import { publishScheduledStatus } from '../../src/domain/statuses/create.ts';
+import { buildServer } from '../../src/http/server.ts';
 import type { Job } from '../../src/infra/queue/queue.ts';
 import { createJobRegistry } from '../../src/jobs/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
 import { newId } from '../../src/db/ids.ts';
 import { statusPins } from '../../src/db/schema/index.ts';
 import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { block, follow, insertStatus, mute } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';

@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { paths } from '../../src/config/data-dir-layout.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { acquireLock, DataDirLockedError, lockOwner, paths, prepareDataDir } from '../../src/db/data-dir.ts';
+import { acquireLock, DataDirLockedError, lockOwner, prepareDataDir } from '../../src/db/data-dir.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'woolly-datadir-'));
 

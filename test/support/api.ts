@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.ts';
+import { buildServer } from '../../src/http/server.ts';
 import type { TestUser } from './accounts.ts';
 import { createTestContext, type TestContext } from './context.ts';
 import { assertMatchesSchema, schemaSkipReason } from './openapi.ts';

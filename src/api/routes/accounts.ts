@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import {
+  MISSING_AVATAR_PATH,
+  MISSING_HEADER_PATH,
+  serializeAccount,
+  serializeCredentialAccount,
+  serializeToken,
+} from '../../convert/to-api/account.ts';
 import { updateProfile } from '../../domain/accounts/profile.ts';
 import { RegistrationClosedError, registerAccount } from '../../domain/accounts/registration.ts';
 import { credentialView, getAccount, getAccounts, lookupAccount } from '../../domain/accounts/views.ts';
@@ -7,13 +14,6 @@ import { parseScopes } from '../../domain/auth/scopes.ts';
 import type { Context } from '../../domain/context.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
-import {
-  MISSING_AVATAR_PATH,
-  MISSING_HEADER_PATH,
-  serializeAccount,
-  serializeCredentialAccount,
-  serializeToken,
-} from '../serializers/account.ts';
 
 /** Mastodon's DEFAULT_ACCOUNTS_LIMIT: the most ids `GET /api/v1/accounts` takes. */
 export const ACCOUNTS_BATCH_MAX = 40;

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serializeApplication, serializeCredentialApplication } from '../../convert/to-api/application.ts';
 import type { Context } from '../../domain/context.ts';
 import { createApplication } from '../../domain/oauth/applications.ts';
 import { notFound } from '../errors.ts';
 import { throttle, throttleIp, tooManyRequests } from '../rate-limit.ts';
-import { serializeApplication, serializeCredentialApplication } from '../serializers/application.ts';
 
 /** Mastodon's `oauth_application_registrations/ip` throttle: 5 registrations per IP per 10 minutes. */
 export const APP_REGISTRATIONS_LIMIT = 5;

@@ -1,21 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { ASSETS_PATH } from '../../domain/uris.ts';
 
 /**
  * Images bundled with the server (src/api/assets), served under /assets: the default instance
  * thumbnail, until an admin uploads one. Only the files listed here are served.
  */
-export const ASSETS_PATH = '/assets';
 
 const ASSETS: Record<string, { type: string }> = {
   'preview.png': { type: 'image/png' },
 };
 
 const ASSETS_DIR = new URL('../assets/', import.meta.url);
-
-export function assetUrl(baseUrl: string, name: string): string {
-  return `${baseUrl}${ASSETS_PATH}/${name}`;
-}
 
 export function assetRoutes(app: FastifyInstance): void {
   const loaded = new Map<string, Buffer>();

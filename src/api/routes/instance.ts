@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { lookupAccount } from '../../domain/accounts/views.ts';
-import type { Context } from '../../domain/context.ts';
-import { getExtendedDescription, getInstance, getPrivacyPolicy } from '../../domain/instance/instance.ts';
-import { ISO_639_1 } from '../../domain/instance/languages.ts';
-import { serializeAccount } from '../serializers/account.ts';
+import { serializeAccount } from '../../convert/to-api/account.ts';
 import {
   serializeInstance,
   serializeInstanceDocument,
   serializeInstanceV1,
-} from '../serializers/instance.ts';
+} from '../../convert/to-api/instance.ts';
+import { lookupAccount } from '../../domain/accounts/views.ts';
+import type { Context } from '../../domain/context.ts';
+import { getExtendedDescription, getInstance, getPrivacyPolicy } from '../../domain/instance/instance.ts';
+import { ISO_639_1 } from '../../domain/instance/languages.ts';
 
 /** Mastodon caches these publicly for 3 minutes, even for signed-in clients. */
 const publicCache = (reply: FastifyReply) => reply.header('cache-control', 'public, max-age=180');

@@ -1,4 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { serializeAccount } from '../../convert/to-api/account.ts';
+import {
+  serializeNotification,
+  serializeNotificationGroup,
+  serializeNotificationRequest,
+  serializePartialAccount,
+  serializePolicy,
+  serializePolicyV1,
+} from '../../convert/to-api/notification.ts';
+import { serializeStatus } from '../../convert/to-api/status.ts';
 import { isId } from '../../db/ids.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
 import type { Context } from '../../domain/context.ts';
@@ -30,16 +40,6 @@ import { visibleStatusIds } from '../../domain/visibility/visibility.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
-import { serializeAccount } from '../serializers/account.ts';
-import {
-  serializeNotification,
-  serializeNotificationGroup,
-  serializeNotificationRequest,
-  serializePartialAccount,
-  serializePolicy,
-  serializePolicyV1,
-} from '../serializers/notification.ts';
-import { serializeStatus } from '../serializers/status.ts';
 
 const READ = { auth: { scopes: ['read', 'read:notifications'], user: true } };
 const WRITE = { auth: { scopes: ['write', 'write:notifications'], user: true } };

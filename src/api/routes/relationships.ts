@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { serializeAccount } from '../../convert/to-api/account.ts';
+import { serializeRelationship } from '../../convert/to-api/relationship.ts';
 import { castBoolean } from '../../domain/accounts/profile.ts';
 import type { AccountRecord } from '../../domain/accounts/records.ts';
 import { type AccountView, getAccount, getAccounts, isAccountId } from '../../domain/accounts/views.ts';
@@ -32,8 +34,6 @@ import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { INVALID_LIMIT, parsePage, setLinkHeader } from '../pagination.ts';
-import { serializeAccount } from '../serializers/account.ts';
-import { serializeRelationship } from '../serializers/relationship.ts';
 
 type Params = Record<string, unknown>;
 type IdRoute = { Params: { id: string } };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { serializeScheduledStatus } from '../../convert/to-api/scheduled-status.ts';
 import type { Context } from '../../domain/context.ts';
 import {
   cancelScheduledStatus,
@@ -8,7 +9,6 @@ import {
 } from '../../domain/statuses/scheduled.ts';
 import { currentUser } from '../auth.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
-import { serializeScheduledStatus } from '../serializers/scheduled-status.ts';
 import { statusErrorToApi } from './statuses.ts';
 
 const READ = ['read', 'read:statuses'];

@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serializeAccount } from '../../convert/to-api/account.ts';
+import { serializeScheduledStatus } from '../../convert/to-api/scheduled-status.ts';
+import { serializePoll, serializeStatus, serializeStatusEdit } from '../../convert/to-api/status.ts';
 import { castBoolean } from '../../domain/accounts/profile.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
 import type { ActionFamily } from '../../domain/action-limits.ts';
@@ -29,9 +32,6 @@ import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
-import { serializeAccount } from '../serializers/account.ts';
-import { serializeScheduledStatus } from '../serializers/scheduled-status.ts';
-import { serializePoll, serializeStatus, serializeStatusEdit } from '../serializers/status.ts';
 
 type Params = Record<string, unknown>;
 

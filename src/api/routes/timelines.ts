@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { serializeStatus } from '../../convert/to-api/status.ts';
 import { getAccount } from '../../domain/accounts/views.ts';
 import type { Context } from '../../domain/context.ts';
 import type { StatusView } from '../../domain/statuses/views.ts';
@@ -11,7 +12,6 @@ import {
 import { currentUser } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
-import { serializeStatus } from '../serializers/status.ts';
 
 const READ = ['read', 'read:statuses'];
 

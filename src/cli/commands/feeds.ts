@@ -1,8 +1,8 @@
 import { and, asc, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import { accounts } from '../../db/schema/index.ts';
-import type { FeedStore } from '../../domain/timelines/feed-store.ts';
 import { rebuildHome } from '../../domain/timelines/feeds.ts';
+import type { FeedStore } from '../../infra/feeds/feed-store.ts';
 
 export interface FeedsDeps {
   database: Database;

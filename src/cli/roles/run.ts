@@ -108,10 +108,10 @@ export async function runRoles(config: Config, options: RoleOptions): Promise<Ru
       const portVariable = alone ? 'STREAMING_PORT' : 'PORT';
       // Each role loads only its own server (DESIGN.md §8): `woolly streaming` never loads the API.
       if (alone) {
-        const { buildStreamingServer } = await import('../../streaming/server.ts');
+        const { buildStreamingServer } = await import('../../http/streaming-server.ts');
         web = await buildStreamingServer(ctx);
       } else {
-        const { buildServer } = await import('../../api/server.ts');
+        const { buildServer } = await import('../../http/server.ts');
         web = await buildServer(ctx, { streaming: options.streaming });
       }
       try {

@@ -1,6 +1,7 @@
 import { newId } from '../../db/ids.ts';
 import { accounts, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { localAccountUris } from '../uris.ts';
 import { hashPassword } from './passwords.ts';
 import type { AccountRecord, UserRecord } from './records.ts';
 
@@ -15,11 +16,6 @@ export interface NewLocalUser {
   reason?: string | null;
   signUpIp?: string | null;
   createdByApplicationId?: string | null;
-}
-
-/** The ActivityPub id and profile page of a local account (DESIGN.md §4). */
-export function localAccountUris(config: Context['config'], username: string): { uri: string; url: string } {
-  return { uri: `${config.baseUrl}/users/${username}`, url: `${config.baseUrl}/@${username}` };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, notInArray, type SQL, sql } from 'drizzle-orm';
+import { type Page, paginate, planPage } from '../../db/page.ts';
 import { notificationRequests, notifications } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
-import { type Page, paginate, planPage } from '../timelines/page.ts';
 import { visibleStatusCondition } from '../visibility/visibility.ts';
 import { reconsiderRequests } from './notify.ts';
 import {

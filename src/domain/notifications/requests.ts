@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { type Page, paginate } from '../../db/page.ts';
 import { notificationPermissions, notificationRequests, notifications } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
-import { type Page, paginate } from '../timelines/page.ts';
 
 type Ctx = Pick<Context, 'database'>;
 

@@ -20,13 +20,13 @@ import {
   distributeStatusUpdate,
   removeStatusFromFeeds,
 } from '../timelines/distribution.ts';
+import { localReblogUri } from '../uris.ts';
 import { Validator } from '../validation.ts';
 import { canFavourite, canReblog, canViewStatus, isStatusVisibility } from '../visibility/visibility.ts';
 import {
   type Author,
   bumpCounters,
   insertPoll,
-  localStatusUris,
   type PollParams,
   resolveMentions,
   schedulePollEnd,
@@ -146,7 +146,7 @@ export async function reblog(
       .values({
         id: reblogId,
         accountId: author.account.id,
-        uri: `${localStatusUris(ctx.config, author.account.username, reblogId).uri}/activity`,
+        uri: localReblogUri(ctx.config, author.account.username, reblogId),
         url: null,
         visibility: chosen,
         reblogOfId: original.id,

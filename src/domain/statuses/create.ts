@@ -19,6 +19,7 @@ import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify } from '../notifications/notify.ts';
 import { distributeStatus } from '../timelines/distribution.ts';
+import { localStatusUris } from '../uris.ts';
 import { Validator } from '../validation.ts';
 import { canReply, isStatusVisibility } from '../visibility/visibility.ts';
 import { IN_REPLY_NOT_FOUND, RETRY_LATER, StatusError } from './errors.ts';
@@ -312,13 +313,6 @@ export async function resolveMentions(
     const a = byName.get(n);
     return a ? [a] : [];
   });
-}
-
-export function localStatusUris(config: Context['config'], username: string, id: string) {
-  return {
-    uri: `${config.baseUrl}/users/${username}/statuses/${id}`,
-    url: `${config.baseUrl}/@${username}/${id}`,
-  };
 }
 
 async function insertStatus(

@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
+import type { Page } from '../../db/page.ts';
+import { paginate } from '../../db/page.ts';
 import { scheduledStatuses } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
-import type { Page } from '../timelines/page.ts';
-import { paginate } from '../timelines/page.ts';
 import { checkScheduleLimits, parseScheduledAt, type ScheduledStatusRecord } from './create.ts';
 import { notFound } from './errors.ts';
 

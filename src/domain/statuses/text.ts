@@ -1,5 +1,6 @@
 import type { Config } from '../../config/config.ts';
 import type { AccountRecord } from '../accounts/records.ts';
+import { accountUrl, tagUrl } from '../uris.ts';
 
 /**
  * Status text as Mastodon handles local posts: entity extraction (links, hashtags, mentions, as its
@@ -209,10 +210,6 @@ export function shortenedLink(url: string): string {
   );
 }
 
-function accountUrl(account: AccountRecord, config: Config): string {
-  return account.url ?? (account.domain === null ? `${config.baseUrl}/@${account.username}` : account.uri);
-}
-
 export function isLocalDomain(domain: string | null, config: Config): boolean {
   if (domain === null) return true;
   const d = domain.toLowerCase();
@@ -241,7 +238,7 @@ export function renderStatusHtml(text: string, config: Config, mentioned: readon
 function renderEntity(e: Entity, config: Config, mentioned: readonly AccountRecord[]): string {
   if (e.kind === 'url') return shortenedLink(e.url);
   if (e.kind === 'hashtag') {
-    const url = `${config.baseUrl}/tags/${encodeURIComponent(e.hashtag)}`;
+    const url = tagUrl(config, e.hashtag);
     return `<a href="${escapeHtml(url)}" class="mention hashtag" rel="tag">#<span>${escapeHtml(e.hashtag)}</span></a>`;
   }
   const domain = isLocalDomain(e.domain, config) ? null : e.domain?.toLowerCase();
@@ -255,7 +252,7 @@ function renderEntity(e: Entity, config: Config, mentioned: readonly AccountReco
   );
   const shown =
     ambiguous && account.domain !== null ? `${account.username}@${account.domain}` : account.username;
-  return `<span class="h-card" translate="no"><a href="${escapeHtml(accountUrl(account, config))}" class="u-url mention">@<span>${escapeHtml(shown)}</span></a></span>`;
+  return `<span class="h-card" translate="no"><a href="${escapeHtml(accountUrl(config, account))}" class="u-url mention">@<span>${escapeHtml(shown)}</span></a></span>`;
 }
 
 /** Rails' simple_format as Mastodon uses it: blank lines split paragraphs, newlines become <br />. */

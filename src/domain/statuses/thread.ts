@@ -1,9 +1,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Page } from '../../db/page.ts';
+import { paginate } from '../../db/page.ts';
 import { accounts, favourites, statuses } from '../../db/schema/index.ts';
 import type { AccountRecord } from '../accounts/records.ts';
 import type { Context } from '../context.ts';
-import type { Page } from '../timelines/page.ts';
-import { paginate } from '../timelines/page.ts';
 import { notMutedCondition, visibleStatusCondition } from '../visibility/visibility.ts';
 import { visibleStatus } from './actions.ts';
 

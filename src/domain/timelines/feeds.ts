@@ -1,8 +1,8 @@
+import type { Page } from '../../db/page.ts';
+import { FEED_MAX_ITEMS } from '../../infra/feeds/feed-store.ts';
+import { applyAdds } from '../../infra/feeds/rules.ts';
 import type { Context } from '../context.ts';
-import { applyAdds } from './feed-rules.ts';
-import { FEED_MAX_ITEMS } from './feed-store.ts';
 import { filterForHome, toEntry } from './home-filter.ts';
-import type { Page } from './page.ts';
 
 /**
  * Home feeds follow the graph (mastodon.md §9): a follow merges the followed account's recent

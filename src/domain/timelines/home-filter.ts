@@ -1,5 +1,5 @@
+import type { FeedEntry } from '../../infra/feeds/feed-store.ts';
 import type { Context } from '../context.ts';
-import type { FeedEntry } from './feed-store.ts';
 
 /**
  * Which (home owner, status) pairs belong in home feeds: Mastodon's FeedManager#filter_from_home,

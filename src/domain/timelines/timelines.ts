@@ -1,5 +1,6 @@
 import { and, eq, exists, inArray, isNull, notExists, or, type SQL, sql } from 'drizzle-orm';
 import { perDatabase } from '../../db/database.ts';
+import { type Page, planPage } from '../../db/page.ts';
 import {
   accountStats,
   accounts,
@@ -20,7 +21,6 @@ import {
 } from '../statuses/views.ts';
 import { notMutedCondition, visibleStatusCondition } from '../visibility/visibility.ts';
 import { homeFeedPage } from './feeds.ts';
-import { type Page, planPage } from './page.ts';
 
 /**
  * The timelines (mastodon.md §1.3): home reads the precomputed feed, the others are SQL over

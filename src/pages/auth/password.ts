@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { normalizeEmail } from '../../domain/accounts/rules.ts';
 import {
   findUserByResetToken,
   requestPasswordReset,
   resetPassword,
-} from '../../domain/auth/password-reset.ts';
+} from '../../domain/accounts/password-reset.ts';
+import { normalizeEmail } from '../../domain/accounts/rules.ts';
 import type { WebSessionRecord } from '../../domain/auth/sessions.ts';
 import type { Context } from '../../domain/context.ts';
 import { getSettings } from '../../domain/settings/settings.ts';

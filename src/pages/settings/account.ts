@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { changePassword } from '../../domain/accounts/password-reset.ts';
 import { verifyPassword } from '../../domain/accounts/passwords.ts';
 import { changeEmail } from '../../domain/accounts/registration.ts';
 import {
   listAuthorizedApplications,
   revokeAuthorizedApplication,
 } from '../../domain/auth/authorized-applications.ts';
-import { changePassword } from '../../domain/auth/password-reset.ts';
 import { twoFactorEnabled } from '../../domain/auth/two-factor.ts';
 import type { Context } from '../../domain/context.ts';
 import { getSettings } from '../../domain/settings/settings.ts';

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
-import { registerCors } from '../api/cors.ts';
-import { healthRoutes } from '../api/routes/health.ts';
 import type { Context } from '../domain/context.ts';
 import { authenticateStream, errorStatusAndMessage, requestToken, type StreamViewer } from './auth.ts';
 import { SseConnection, WsConnection } from './connections.ts';
@@ -231,36 +224,4 @@ function ignoreSocketError(): void {}
 /** Tokens must not reach the log (streaming clients often put theirs in the query). */
 function redactUrl(url: string): string {
   return url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]');
-}
-
-/**
- * The app of `woolly streaming`: the streaming endpoints alone (plus `/health` for probes), for a
- * process that serves nothing else (DESIGN.md §2).
- */
-export async function buildStreamingServer(
-  ctx: Context,
-  options: StreamingOptions = {},
-): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: ctx.log as FastifyBaseLogger,
-    disableRequestLogging: true,
-    trustProxy: ['loopback', ...ctx.config.http.trustedProxies],
-    return503OnClosing: true,
-  });
-  await registerCors(app);
-  healthRoutes(app);
-  registerStreaming(app, ctx, options);
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).header('cache-control', 'private, no-store').send({ error: 'Not found' });
-  });
-  app.setErrorHandler((error, request, reply) => {
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      reply.code(status).send({ error: (error as Error).message });
-      return;
-    }
-    request.log.error({ err: error }, 'request failed');
-    reply.code(500).send({ error: 'An unexpected error occurred' });
-  });
-  return app;
 }

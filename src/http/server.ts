@@ -3,53 +3,38 @@ import type { IncomingMessage } from 'node:http';
 import formbody from '@fastify/formbody';
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
   LogController,
   type RouteOptions,
 } from 'fastify';
 import FindMyWay from 'find-my-way';
-import { ActionLimitError } from '../domain/action-limits.ts';
+import { ApiError, errorBody, RECORD_NOT_FOUND } from '../api/errors.ts';
+import { apiRoutes, registerApiHooks } from '../api/index.ts';
+import { parseParams } from '../api/params.ts';
+import type { RateLimitOptions } from '../api/rate-limit.ts';
 import type { Context } from '../domain/context.ts';
-import { ValidationError } from '../domain/validation.ts';
 import { pageRoutes } from '../pages/index.ts';
-import { PageError, sendPageError } from '../pages/layout.ts';
-import { oauthAuthorizeRoutes } from '../pages/oauth/authorize.ts';
-import type { StreamingOptions } from '../streaming/server.ts';
-import { actionLimitHeaders } from './action-limits.ts';
-import { registerAuth } from './auth.ts';
+import type { StreamingOptions } from '../streaming/routes.ts';
+import { registerBodyParsers } from './body.ts';
 import { registerCors } from './cors.ts';
-import { ApiError, errorBody, INTERNAL_ERROR, RECORD_NOT_FOUND } from './errors.ts';
-import { ParamsError, parseParams } from './params.ts';
-import { type RateLimitOptions, registerRateLimits, TOO_MANY_REQUESTS } from './rate-limit.ts';
-import { accountRoutes } from './routes/accounts.ts';
-import { appRoutes } from './routes/apps.ts';
-import { assetRoutes } from './routes/assets.ts';
-import { emailRoutes } from './routes/emails.ts';
-import { healthRoutes } from './routes/health.ts';
-import { instanceRoutes } from './routes/instance.ts';
-import { notificationRoutes } from './routes/notifications.ts';
-import { oauthRoutes } from './routes/oauth.ts';
-import { preferencesRoutes } from './routes/preferences.ts';
-import { relationshipRoutes } from './routes/relationships.ts';
-import { scheduledStatusRoutes } from './routes/scheduled-statuses.ts';
-import { statusRoutes } from './routes/statuses.ts';
-import { timelineRoutes } from './routes/timelines.ts';
+import { sendError } from './errors.ts';
+import { healthRoutes } from './health.ts';
 
 /**
- * The web role's HTTP server: Mastodon's REST API and everything else served over HTTP
- * (DESIGN.md §2). Conventions every route gets from here:
+ * The one HTTP entry of the web role (DESIGN.md §2): it builds the Fastify server and mounts the
+ * REST API (src/api), the HTML pages (src/pages) and the streaming API (src/streaming) side by side —
+ * federation joins them here. Conventions every route gets from here:
  * - request ids: an incoming `X-Request-Id` is kept when it is a short safe token, else one is
  *   generated; it is echoed in the response and on every log line of the request;
  * - client IP and scheme come from X-Forwarded-For/-Proto only when the peer is loopback or one of
  *   TRUSTED_PROXY_IP;
  * - bodies: JSON and Rails-style form parameters (`a[b]=1`, `ids[]=1`), also in query strings;
- *   other content types with a body are refused (415);
- * - under /api and /oauth every error is JSON `{"error": "…"}` (DESIGN.md §4): 404 `Record not
- *   found`, 405 with `Allow` when the path exists for other methods, 413, 415, 400 for malformed
- *   bodies, and 500 `Internal server error` for crashes (logged with the request id, never shown).
+ *   other content types with a body are refused (415) — src/http/body.ts;
+ * - errors, mapped to HTTP once (src/http/errors.ts): under /api and /oauth every error is JSON
+ *   `{"error": "…"}` (DESIGN.md §4): 404 `Record not found`, 405 with `Allow` when the path exists
+ *   for other methods, 413, 415, 400 for malformed bodies, and 500 `Internal server error` for
+ *   crashes (logged with the request id, never shown).
  */
 export interface ServerOptions {
   /** Other limits for some throttles (tests use small ones); see src/api/rate-limit.ts. */
@@ -145,9 +130,7 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
   registerBodyParsers(app);
   await app.register(formbody, { parser: (body: string) => parseParams(body, { strict: true }) });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    sendError(error, request, reply);
-  });
+  app.setErrorHandler(sendError);
 
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url);
@@ -163,26 +146,13 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
     reply.code(404).send(errorBody(RECORD_NOT_FOUND));
   });
 
-  registerRateLimits(app, ctx, options.rateLimits);
-  registerAuth(app, ctx);
+  registerApiHooks(app, ctx, options.rateLimits);
   healthRoutes(app);
-  assetRoutes(app);
-  instanceRoutes(app, ctx);
-  statusRoutes(app, ctx);
-  scheduledStatusRoutes(app, ctx);
-  timelineRoutes(app, ctx);
-  notificationRoutes(app, ctx);
-  accountRoutes(app, ctx);
-  relationshipRoutes(app, ctx);
-  emailRoutes(app, ctx);
-  preferencesRoutes(app, ctx);
+  apiRoutes(app, ctx);
   pageRoutes(app, ctx);
-  appRoutes(app, ctx);
-  oauthRoutes(app, ctx);
-  oauthAuthorizeRoutes(app, ctx);
   if (options.streaming) {
     // Loaded only by the processes that stream (DESIGN.md §8): `woolly web` never loads ws.
-    const { registerStreaming } = await import('../streaming/server.ts');
+    const { registerStreaming } = await import('../streaming/routes.ts');
     registerStreaming(app, ctx, options.streaming === true ? {} : options.streaming);
   } else {
     const { streamingRedirectRoutes } = await import('../streaming/redirect.ts');
@@ -191,95 +161,6 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
 
   return app;
 }
-
-function registerBodyParsers(app: FastifyInstance): void {
-  // Fastify's JSON parser refuses an empty body; clients send `Content-Type: application/json` with
-  // none on bodiless POSTs (favourite, follow, …), which Mastodon accepts. Prototype poisoning is refused.
-  app.removeContentTypeParser(['application/json', 'text/plain']);
-  const strictJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    strictJson(request, body as string, done);
-  });
-  // Any other type: fine without a body, refused with one.
-  app.addContentTypeParser(
-    '*',
-    (
-      request: FastifyRequest,
-      _payload: IncomingMessage,
-      done: (err: Error | null, body?: unknown) => void,
-    ) => {
-      const length = request.headers['content-length'];
-      if (length === '0' || (length === undefined && request.headers['transfer-encoding'] === undefined)) {
-        done(null, undefined);
-        return;
-      }
-      const type = request.headers['content-type']?.split(';')[0]?.trim();
-      done(
-        new ApiError(
-          415,
-          type ? `Unsupported Content-Type: ${type}` : 'Content-Type is required with a request body',
-        ),
-      );
-    },
-  );
-}
-
-/** Turns whatever was thrown into Mastodon's JSON error; anything unexpected becomes a logged 500. */
-function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  if (error instanceof PageError) {
-    sendPageError(reply, error);
-    return;
-  }
-  reply.header('cache-control', 'private, no-store');
-  if (error instanceof ApiError) {
-    if (error.headers) reply.headers(error.headers);
-    if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    reply.code(error.statusCode).send(errorBody(error.message, error.extra));
-    return;
-  }
-  if (error instanceof ActionLimitError) {
-    reply.headers({ ...actionLimitHeaders(error.state), 'x-ratelimit-remaining': '0' });
-    reply.code(429).send(errorBody(TOO_MANY_REQUESTS));
-    return;
-  }
-  if (error instanceof ParamsError) {
-    reply.code(400).send(errorBody(error.message));
-    return;
-  }
-  if (error instanceof ValidationError) {
-    reply.code(422).send(errorBody(error.message, { details: error.details }));
-    return;
-  }
-  const fastifyError = error as FastifyError;
-  const status = fastifyError.statusCode;
-  if (
-    typeof fastifyError.code === 'string' &&
-    fastifyError.code.startsWith('FST_') &&
-    status !== undefined &&
-    status >= 400 &&
-    status < 500
-  ) {
-    reply.code(status).send(errorBody(FRAMEWORK_MESSAGES[fastifyError.code] ?? fastifyError.message));
-    return;
-  }
-  if (fastifyError.validation !== undefined) {
-    reply.code(400).send(errorBody(fastifyError.message));
-    return;
-  }
-  request.log.error({ err: error }, 'request failed');
-  reply.code(500).send(errorBody(INTERNAL_ERROR));
-}
-
-const FRAMEWORK_MESSAGES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'Malformed JSON in request body',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Request body size did not match Content-Length',
-};
 
 const NOT_FOUND_PAGE =
   '<!doctype html><html><head><meta charset="utf-8"><title>Not found</title></head>' +
@@ -298,7 +179,7 @@ function pathOf(url: string): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
-export function isApiPath(path: string): boolean {
+function isApiPath(path: string): boolean {
   return path === '/api' || path.startsWith('/api/') || path === '/oauth' || path.startsWith('/oauth/');
 }
 

@@ -1,6 +1,6 @@
 import type { RedisConfig } from '../../config/config.ts';
 import type { Database } from '../../db/database.ts';
-import type { Page } from './page.ts';
+import type { Page } from '../../db/page.ts';
 
 /** Mastodon's FeedManager::MAX_ITEMS: a home feed keeps its newest 800 entries. */
 export const FEED_MAX_ITEMS = 800;
@@ -72,9 +72,9 @@ export async function createFeedStore(
   options: FeedStoreOptions = {},
 ): Promise<FeedStore> {
   if (redis === undefined) {
-    const { DatabaseFeedStore } = await import('./feed-store-db.ts');
+    const { DatabaseFeedStore } = await import('./database.ts');
     return new DatabaseFeedStore(database);
   }
-  const { RedisFeedStore } = await import('./feed-store-redis.ts');
+  const { RedisFeedStore } = await import('./redis.ts');
   return new RedisFeedStore(redis, options);
 }

@@ -1,7 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { RedisConfig } from '../../config/config.ts';
-import { closeRedisClient, createRedisClient } from '../../infra/redis-connection.ts';
-import { applyAdds } from './feed-rules.ts';
+import type { Page } from '../../db/page.ts';
+import { closeRedisClient, createRedisClient } from '../redis-connection.ts';
 import {
   FEED_MAX_ITEMS,
   type FeedAddResult,
@@ -10,7 +10,7 @@ import {
   type FeedStoreOptions,
   REBLOG_FALLOFF,
 } from './feed-store.ts';
-import type { Page } from './page.ts';
+import { applyAdds } from './rules.ts';
 
 /**
  * Home feeds as Redis sorted sets, `feed:home:<accountId>` (the scaled shape; Mastodon's layout).

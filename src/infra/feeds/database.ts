@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
-import { applyAdds } from './feed-rules.ts';
+import type { Page } from '../../db/page.ts';
 import {
   FEED_MAX_ITEMS,
   type FeedAddResult,
@@ -8,7 +8,7 @@ import {
   type FeedStore,
   REBLOG_FALLOFF,
 } from './feed-store.ts';
-import type { Page } from './page.ts';
+import { applyAdds } from './rules.ts';
 
 // Ids travel as one comma-separated text parameter: array parameters are typed differently by
 // PGlite and postgres.js, text is not.

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/config.ts';
 import type { AccountRecord } from '../../domain/accounts/records.ts';
 import type { PollView, StatusRecord, StatusView } from '../../domain/statuses/views.ts';
+import { accountUrl, tagUrl } from '../../domain/uris.ts';
 import { serializeAccount } from './account.ts';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -63,13 +64,13 @@ function serializeMention(account: AccountRecord, config: Config) {
   return {
     id: account.id,
     username: account.username,
-    url: account.url ?? (local ? `${config.baseUrl}/@${account.username}` : account.uri),
+    url: accountUrl(config, account),
     acct: local ? account.username : `${account.username}@${account.domain}`,
   };
 }
 
 export function serializeTag(name: string, config: Config) {
-  return { name, url: `${config.baseUrl}/tags/${encodeURIComponent(name)}` };
+  return { name, url: tagUrl(config, name) };
 }
 
 /**

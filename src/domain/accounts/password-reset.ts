@@ -1,15 +1,15 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { accounts, users } from '../../db/schema/index.ts';
 import type { JsonValue } from '../../infra/queue/queue.ts';
-import { hashPassword, verifyPassword } from '../accounts/passwords.ts';
-import type { UserRecord } from '../accounts/records.ts';
-import { checkPassword, normalizeEmail } from '../accounts/rules.ts';
+import { hashSecret, newSecret } from '../auth/secrets.ts';
+import { endUserWebSessions } from '../auth/sessions.ts';
 import type { Context } from '../context.ts';
 import { escapeHtml } from '../instance/text.ts';
 import { getSettings } from '../settings/settings.ts';
 import { Validator } from '../validation.ts';
-import { hashSecret, newSecret } from './secrets.ts';
-import { endUserWebSessions } from './sessions.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import type { UserRecord } from './records.ts';
+import { checkPassword, normalizeEmail } from './rules.ts';
 
 /**
  * Passwords a user changes: the reset link sent by e-mail (Devise's recoverable, as in Mastodon) and

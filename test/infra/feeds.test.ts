@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { newId } from '../../../src/db/ids.ts';
-import { applyAdds } from '../../../src/domain/timelines/feed-rules.ts';
+import { newId } from '../../src/db/ids.ts';
 import {
   createFeedStore,
   FEED_MAX_ITEMS,
   type FeedAddResult,
   type FeedEntry,
   type FeedStore,
-} from '../../../src/domain/timelines/feed-store.ts';
-import { createTestUser } from '../../support/accounts.ts';
-import { createTestContext, type TestContext } from '../../support/context.ts';
+} from '../../src/infra/feeds/feed-store.ts';
+import { applyAdds } from '../../src/infra/feeds/rules.ts';
+import { createTestUser } from '../support/accounts.ts';
+import { createTestContext, type TestContext } from '../support/context.ts';
 
 /** The outcome of an add, in a stable order (stores may list feeds in any order). */
 const sorted = (r: FeedAddResult) => ({ added: [...r.added].sort(), unbuilt: [...r.unbuilt].sort() });

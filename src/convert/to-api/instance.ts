@@ -14,7 +14,7 @@ import {
   STATUS_LIMITS,
   SUPPORTED_MIME_TYPES,
 } from '../../domain/limits.ts';
-import { assetUrl } from '../routes/assets.ts';
+import { assetUrl } from '../../domain/uris.ts';
 
 /** What the serializers need besides the instance: public URLs and the VAPID key. */
 export type SerializerEnv = Pick<Context, 'config' | 'secrets'>;
@@ -45,7 +45,7 @@ export function serializeInstance(instance: Instance, env: SerializerEnv, contac
     source_url: SOURCE_URL,
     description: instance.shortDescription,
     usage: { users: { active_month: instance.limitedFederation ? 0 : instance.stats.activeMonth } },
-    thumbnail: { url: assetUrl(baseUrl, DEFAULT_THUMBNAIL) },
+    thumbnail: { url: assetUrl(env.config, DEFAULT_THUMBNAIL) },
     icon: [] as { src: string; size: string }[],
     languages: instance.languages,
     configuration: {
@@ -96,7 +96,6 @@ export function serializeInstance(instance: Instance, env: SerializerEnv, contac
 
 /** The deprecated V1 Instance entity of `GET /api/v1/instance`. */
 export function serializeInstanceV1(instance: Instance, env: SerializerEnv, contactAccount: unknown = null) {
-  const { baseUrl } = env.config;
   return {
     uri: instance.domain,
     title: instance.title,
@@ -110,7 +109,7 @@ export function serializeInstanceV1(instance: Instance, env: SerializerEnv, cont
       status_count: instance.stats.statusCount,
       domain_count: instance.stats.domainCount,
     },
-    thumbnail: assetUrl(baseUrl, DEFAULT_THUMBNAIL),
+    thumbnail: assetUrl(env.config, DEFAULT_THUMBNAIL),
     languages: instance.languages,
     registrations: instance.registrations.enabled,
     approval_required: instance.registrations.approvalRequired,

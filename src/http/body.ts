@@ -1,0 +1,39 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../api/errors.ts';
+
+export function registerBodyParsers(app: FastifyInstance): void {
+  // Fastify's JSON parser refuses an empty body; clients send `Content-Type: application/json` with
+  // none on bodiless POSTs (favourite, follow, …), which Mastodon accepts. Prototype poisoning is refused.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  const strictJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    strictJson(request, body as string, done);
+  });
+  // Any other type: fine without a body, refused with one.
+  app.addContentTypeParser(
+    '*',
+    (
+      request: FastifyRequest,
+      _payload: IncomingMessage,
+      done: (err: Error | null, body?: unknown) => void,
+    ) => {
+      const length = request.headers['content-length'];
+      if (length === '0' || (length === undefined && request.headers['transfer-encoding'] === undefined)) {
+        done(null, undefined);
+        return;
+      }
+      const type = request.headers['content-type']?.split(';')[0]?.trim();
+      done(
+        new ApiError(
+          415,
+          type ? `Unsupported Content-Type: ${type}` : 'Content-Type is required with a request body',
+        ),
+      );
+    },
+  );
+}
