@@ -1,7 +1,7 @@
 import { prepareConfirmationMail } from '../domain/accounts/registration.ts';
 import type { Context } from '../domain/context.ts';
-import { escapeHtml } from '../domain/instance/text.ts';
 import { getSettings } from '../domain/settings/settings.ts';
+import { escapeHtml } from '../domain/text/html.ts';
 import type { MailMessage } from '../infra/mail/mailer.ts';
 import type { JsonValue } from '../infra/queue/queue.ts';
 import type { JobRegistry } from './registry.ts';

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { escapeHtml } from '../domain/text/html.ts';
 
 /**
  * Server-rendered HTML for the few pages Woolly serves itself (sign-in, consent, account settings).
@@ -19,18 +20,6 @@ export class SafeHtml {
 /** A trusted fragment, inserted as is. Never pass user input. */
 export function raw(fragment: string): SafeHtml {
   return new SafeHtml(fragment);
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
 function interpolate(value: unknown): string {

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../instance/text.ts';
+import { escapeHtml } from '../text/html.ts';
 
 /**
  * A local bio as HTML, as Mastodon's TextFormatter renders plain text: escaped, a blank line starts

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../text/html.ts';
+
 /**
  * Admin-written texts (extended description, privacy policy, closed-registrations message) as the
  * HTML Mastodon serves for them. Mastodon renders them as Markdown; until Woolly has a Markdown
@@ -11,16 +13,4 @@ export function renderAdminText(text: string): string {
     .split(/\n{2,}/)
     .map((paragraph) => `<p>${escapeHtml(paragraph.trim()).replace(/\n/g, '<br>')}</p>`)
     .join('');
-}
-
-const ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 }
