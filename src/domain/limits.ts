@@ -71,3 +71,13 @@ export const POLL_LIMITS = {
   /** Seconds: one month (30.436875 days). */
   maxExpiration: 2_629_746,
 } as const;
+
+/** Mastodon's ScheduledStatus rules (not advertised by the instance entity). */
+export const SCHEDULED_STATUS_LIMITS = {
+  /** A scheduled status is at least this far ahead (ms): 5 minutes. */
+  minOffsetMs: 5 * 60 * 1000,
+  /** Scheduled statuses an account may have waiting. */
+  total: 300,
+  /** Of those, scheduled for one day (UTC). */
+  daily: 25,
+} as const;

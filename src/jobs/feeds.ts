@@ -1,11 +1,7 @@
 import type { Context } from '../domain/context.ts';
 import { expireMute, MUTE_EXPIRY_JOB } from '../domain/relationships/mutes.ts';
-import {
-  DISTRIBUTE_JOB,
-  DISTRIBUTE_UPDATE_JOB,
-  fanOutStatus,
-  fanOutStatusUpdate,
-} from '../domain/timelines/distribution.ts';
+import { DISTRIBUTE_JOB, DISTRIBUTE_UPDATE_JOB } from '../domain/statuses/store.ts';
+import { fanOutStatus, fanOutStatusUpdate } from '../domain/timelines/distribution.ts';
 import type { JsonValue } from '../infra/queue/queue.ts';
 import type { JobRegistry } from './registry.ts';
 

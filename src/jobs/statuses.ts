@@ -1,10 +1,6 @@
 import type { Context } from '../domain/context.ts';
-import {
-  dueScheduledStatusIds,
-  POLL_EXPIRATION_JOB,
-  publishScheduledStatus,
-} from '../domain/statuses/create.ts';
-import { notifyPollEnded } from '../domain/statuses/polls.ts';
+import { notifyPollEnded, POLL_EXPIRATION_JOB } from '../domain/statuses/polls.ts';
+import { dueScheduledStatusIds, publishScheduledStatus } from '../domain/statuses/scheduled.ts';
 import type { JobRegistry } from './registry.ts';
 
 /** How often the scheduler looks for scheduled statuses that are due. */

@@ -12,7 +12,7 @@ import {
   statusTags,
   tags,
 } from '../../src/db/schema/index.ts';
-import { publishScheduledStatus } from '../../src/domain/statuses/create.ts';
+import { publishScheduledStatus } from '../../src/domain/statuses/scheduled.ts';
 import { buildServer } from '../../src/http/server.ts';
 import type { Job } from '../../src/infra/queue/queue.ts';
 import { createJobRegistry } from '../../src/jobs/index.ts';

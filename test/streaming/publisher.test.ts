@@ -7,7 +7,8 @@ import { issueAccessToken, revokeAccessToken } from '../../src/domain/auth/token
 import { notify } from '../../src/domain/notifications/notify.ts';
 import { updatePolicy } from '../../src/domain/notifications/policy.ts';
 import { block } from '../../src/domain/relationships/blocks.ts';
-import { deleteStatus, editStatus } from '../../src/domain/statuses/actions.ts';
+import { deleteStatus } from '../../src/domain/statuses/delete.ts';
+import { editStatus } from '../../src/domain/statuses/edit.ts';
 import {
   accessTokenChannel,
   directChannel,

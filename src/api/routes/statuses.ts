@@ -6,27 +6,19 @@ import { castBoolean } from '../../domain/accounts/profile.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
 import type { ActionFamily } from '../../domain/action-limits.ts';
 import type { Context } from '../../domain/context.ts';
-import {
-  bookmark,
-  deleteStatus,
-  type EditParams,
-  editStatus,
-  favourite,
-  muteConversation,
-  pin,
-  reblog,
-  statusHistory,
-  unbookmark,
-  unfavourite,
-  unpin,
-  unreblog,
-  visibleStatus,
-} from '../../domain/statuses/actions.ts';
-import { type PollParams, postStatus, type StatusParams } from '../../domain/statuses/create.ts';
+import { bookmark, unbookmark } from '../../domain/statuses/bookmark.ts';
+import type { StatusParams } from '../../domain/statuses/compose.ts';
+import { postStatus } from '../../domain/statuses/create.ts';
+import { deleteStatus } from '../../domain/statuses/delete.ts';
+import { type EditParams, editStatus, statusHistory } from '../../domain/statuses/edit.ts';
 import { StatusError } from '../../domain/statuses/errors.ts';
-import { pollView, visiblePoll, vote } from '../../domain/statuses/polls.ts';
+import { favourite, unfavourite } from '../../domain/statuses/favourite.ts';
+import { muteConversation } from '../../domain/statuses/mute.ts';
+import { pin, unpin } from '../../domain/statuses/pin.ts';
+import { type PollParams, pollView, visiblePoll, vote } from '../../domain/statuses/polls.ts';
+import { reblog, unreblog } from '../../domain/statuses/reblog.ts';
 import { favouritedBy, rebloggedBy, statusContext } from '../../domain/statuses/thread.ts';
-import { loadStatusView, loadStatusViews } from '../../domain/statuses/views.ts';
+import { loadStatusView, loadStatusViews, visibleStatus } from '../../domain/statuses/views.ts';
 import { visibleStatusIds } from '../../domain/visibility/visibility.ts';
 import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';

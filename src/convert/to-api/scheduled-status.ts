@@ -1,4 +1,4 @@
-import type { ScheduledStatusRecord } from '../../domain/statuses/create.ts';
+import type { ScheduledStatusRecord } from '../../domain/statuses/scheduled.ts';
 
 /** The ScheduledStatus entity (REST::ScheduledStatusSerializer): the stored creation parameters. */
 export function serializeScheduledStatus(row: ScheduledStatusRecord) {

@@ -1,12 +1,115 @@
 import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { polls, pollVotes } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { POLL_LIMITS } from '../limits.ts';
 import { notify } from '../notifications/notify.ts';
+import type { Validator } from '../validation.ts';
 import { blockedEitherWay } from '../visibility/visibility.ts';
-import { visibleStatus } from './actions.ts';
 import { notFound, StatusError } from './errors.ts';
-import type { PollRecord, PollView } from './views.ts';
+import { graphemeLength } from './text.ts';
+import { type PollRecord, type PollView, visibleStatus } from './views.ts';
+
+/** A poll as a local author asks for it (POST /api/v1/statuses, PUT …/:id). */
+export interface PollParams {
+  options: string[];
+  /** Seconds; null when absent. */
+  expiresIn: number | null;
+  multiple: boolean;
+  hideTotals: boolean;
+}
+
+/** A poll to store, its end already decided (a remote poll brings its own end time). */
+export interface NewPoll {
+  options: readonly string[];
+  multiple: boolean;
+  hideTotals: boolean;
+  expiresAt: Date;
+}
+
+/** A local poll's end, counted from `now`. */
+export function newPoll(poll: PollParams, now: Date): NewPoll {
+  return {
+    options: poll.options,
+    multiple: poll.multiple,
+    hideTotals: poll.hideTotals,
+    expiresAt: new Date(now.getTime() + (poll.expiresIn ?? POLL_LIMITS.minExpiration) * 1000),
+  };
+}
+
+export function validatePoll(v: Validator, poll: PollParams): void {
+  const { options } = poll;
+  if (options.length < 2)
+    v.add('poll.options', 'Poll options', 'ERR_TOO_SHORT', 'must have more than one item');
+  if (options.length > POLL_LIMITS.maxOptions)
+    v.add(
+      'poll.options',
+      'Poll options',
+      'ERR_TOO_LONG',
+      `can't contain more than ${POLL_LIMITS.maxOptions} items`,
+    );
+  if (options.some((o) => graphemeLength(o) > POLL_LIMITS.maxCharactersPerOption))
+    v.add(
+      'poll.options',
+      'Poll options',
+      'ERR_TOO_LONG',
+      `cannot be longer than ${POLL_LIMITS.maxCharactersPerOption} characters each`,
+    );
+  if (new Set(options).size !== options.length)
+    v.add('poll.options', 'Poll options', 'ERR_TAKEN', 'contain duplicate items');
+  if (poll.expiresIn === null) v.add('poll.expires_in', 'Poll expires in', 'ERR_BLANK');
+  else if (poll.expiresIn > POLL_LIMITS.maxExpiration)
+    v.add('poll.expires_in', 'Poll expires in', 'ERR_TOO_LONG', 'is too far into the future');
+  else if (poll.expiresIn < POLL_LIMITS.minExpiration)
+    v.add('poll.expires_in', 'Poll expires in', 'ERR_TOO_SHORT', 'is too soon');
+}
+
+/** Inserts a status's poll (inside the status's transaction); returns its id. */
+export async function insertPoll(
+  tx: Db,
+  accountId: string,
+  statusId: string,
+  poll: NewPoll,
+  now: Date,
+): Promise<string> {
+  const id = newId(now);
+  await tx.insert(polls).values({
+    id,
+    accountId,
+    statusId,
+    options: [...poll.options],
+    votesPerOption: poll.options.map(() => 0),
+    multiple: poll.multiple,
+    hideTotals: poll.hideTotals,
+    expiresAt: poll.expiresAt,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return id;
+}
+
+export const POLL_EXPIRATION_JOB = 'poll_expiration';
+
+/** Notifies the poll's author and voters when it ends (src/jobs/statuses.ts runs the job). */
+export async function schedulePollEnd(ctx: Context, pollId: string): Promise<void> {
+  const [poll] = await ctx.database.db
+    .select({ expiresAt: polls.expiresAt })
+    .from(polls)
+    .where(eq(polls.id, pollId));
+  if (!poll?.expiresAt) return;
+  const delayMs = Math.max(0, poll.expiresAt.getTime() - Date.now());
+  await ctx.queue.enqueue(
+    'default',
+    POLL_EXPIRATION_JOB,
+    { pollId, expiresAt: poll.expiresAt.toISOString() },
+    {
+      delayMs,
+      jobId: `poll-expiration-${pollId}-${poll.expiresAt.getTime()}`,
+      attempts: 3,
+    },
+  );
+}
 
 const invalid = (message: string) => new StatusError('unprocessable', `Validation failed: ${message}`);
 

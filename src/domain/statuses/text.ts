@@ -1,5 +1,7 @@
 import type { Config } from '../../config/config.ts';
 import type { AccountRecord } from '../accounts/records.ts';
+import { STATUS_LIMITS } from '../limits.ts';
+import { escapeHtml } from '../text/html.ts';
 import { accountUrl, tagUrl } from '../uris.ts';
 
 /**
@@ -7,10 +9,6 @@ import { accountUrl, tagUrl } from '../uris.ts';
  * Extractor with Tag::HASHTAG_RE and Account::MENTION_RE), the length rule (StatusLengthValidator)
  * and the HTML rendering (TextFormatter + Rails' simple_format).
  */
-
-export const MAX_STATUS_CHARS = 500;
-/** Every link counts as this many characters, whatever its length. */
-export const URL_PLACEHOLDER_CHARS = 23;
 
 export type Entity =
   | { kind: 'url'; start: number; end: number; url: string }
@@ -142,7 +140,11 @@ export function countableLength(text: string, spoilerText: string): number {
   for (const e of entities) {
     countable += text.slice(index, e.start);
     countable +=
-      e.kind === 'url' ? 'x'.repeat(URL_PLACEHOLDER_CHARS) : e.kind === 'mention' ? `@${e.username}` : '';
+      e.kind === 'url'
+        ? 'x'.repeat(STATUS_LIMITS.charactersReservedPerUrl)
+        : e.kind === 'mention'
+          ? `@${e.username}`
+          : '';
     index = e.end;
   }
   countable += text.slice(index);
@@ -178,15 +180,6 @@ export function mentionsOf(text: string): { username: string; domain: string | n
     if (!seen.has(key)) seen.set(key, { username: e.username, domain: e.domain });
   }
   return [...seen.values()];
-}
-
-export function escapeHtml(s: string): string {
-  return s
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 /** A link with Mastodon's invisible scheme and ellipsis after 30 visible characters. */

@@ -5,7 +5,7 @@ import { accounts, favourites, statuses } from '../../db/schema/index.ts';
 import type { AccountRecord } from '../accounts/records.ts';
 import type { Context } from '../context.ts';
 import { notMutedCondition, visibleStatusCondition } from '../visibility/visibility.ts';
-import { visibleStatus } from './actions.ts';
+import { visibleStatus } from './views.ts';
 
 /** Mastodon's context limits: anonymous viewers get a shallower, shorter thread. */
 export const ANONYMOUS_ANCESTORS = 40;

@@ -5,6 +5,8 @@ import type { AccountRecord, UserRecord } from '../accounts/records.ts';
 import { allRoles } from '../accounts/roles.ts';
 import { type AccountStatsRecord, type AccountView, accountViewOf, loadAccounts } from '../accounts/views.ts';
 import type { Context } from '../context.ts';
+import { canViewStatus } from '../visibility/visibility.ts';
+import { notFound } from './errors.ts';
 
 export type StatusRecord = typeof statuses.$inferSelect;
 export type PollRecord = typeof polls.$inferSelect;
@@ -295,6 +297,44 @@ export async function findStatus(
   if (!/^\d{1,19}$/.test(id) || BigInt(id) > 9223372036854775807n) return undefined;
   const [row] = await ctx.database.db.select().from(statuses).where(eq(statuses.id, id)).limit(1);
   return row;
+}
+
+/**
+ * A status the viewer may see, or 404. A reblog id is followed to its original when `proper`
+ * (favouriting or boosting a boost acts on what was boosted, as Mastodon's `status.reblog`).
+ */
+export async function visibleStatus(
+  ctx: Context,
+  viewerAccountId: string | null,
+  id: string,
+  options: { proper?: boolean } = {},
+): Promise<StatusRecord> {
+  let status = await findStatus(ctx, id);
+  if (status === undefined || !(await canViewStatus(ctx, viewerAccountId, status))) throw notFound();
+  if (options.proper && status.reblogOfId !== null) {
+    status = await findStatus(ctx, status.reblogOfId);
+    if (status === undefined) throw notFound();
+  }
+  return status;
+}
+
+/** One of the author's own statuses, not a boost (edit, delete), or 404. */
+export async function ownStatus(ctx: Context, accountId: string, id: string): Promise<StatusRecord> {
+  const status = await findStatus(ctx, id);
+  if (status === undefined || status.accountId !== accountId || status.reblogOfId !== null) throw notFound();
+  return status;
+}
+
+/**
+ * The status an un-action (unfavourite, unbookmark, unreblog) applies to: the original when `id`
+ * names a boost, whatever the viewer sees (they may undo what they did to a status since hidden).
+ */
+export async function properStatus(ctx: Context, id: string): Promise<StatusRecord> {
+  const found = await findStatus(ctx, id);
+  if (found === undefined) throw notFound();
+  const status = found.reblogOfId ? await findStatus(ctx, found.reblogOfId) : found;
+  if (status === undefined) throw notFound();
+  return status;
 }
 
 /** Original (non-reblog) statuses only. */

@@ -1,5 +1,6 @@
 import type { FeedEntry } from '../../infra/feeds/feed-store.ts';
 import type { Context } from '../context.ts';
+import { FOLLOWER_VISIBILITIES_SQL } from '../visibility/visibility.ts';
 
 /**
  * Which (home owner, status) pairs belong in home feeds: Mastodon's FeedManager#filter_from_home,
@@ -26,7 +27,7 @@ left join statuses o on o.id = s.reblog_of_id
 left join follows f on f.account_id = p.recipient and f.target_account_id = s.account_id
 where p.recipient = s.account_id or (
   f.id is not null
-  and (s.visibility in ('public', 'unlisted', 'private')
+  and (s.visibility in ${FOLLOWER_VISIBILITIES_SQL}
        or (s.visibility = 'direct' and exists (
              select 1 from mentions m where m.status_id = s.id and m.account_id = p.recipient and not m.silent)))
   and (s.reblog_of_id is null or (f.show_reblogs and o.id is not null))

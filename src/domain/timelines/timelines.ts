@@ -19,7 +19,11 @@ import {
   statusViewColumns,
   statusViewJoins,
 } from '../statuses/views.ts';
-import { notMutedCondition, visibleStatusCondition } from '../visibility/visibility.ts';
+import {
+  notMutedCondition,
+  publicBroadcastCondition,
+  visibleStatusCondition,
+} from '../visibility/visibility.ts';
 import { homeFeedPage } from './feeds.ts';
 
 /**
@@ -82,8 +86,8 @@ export interface PublicOptions {
 /** Conditions shared by the public and tag timelines (Mastodon's PublicFeed). */
 function publicConditions(viewerId: string | null, options: PublicOptions): SQL[] {
   const conds: SQL[] = [
-    eq(statuses.visibility, 'public'),
-    isNull(statuses.reblogOfId),
+    // What is broadcast publicly, as the public and hashtag streams carry it.
+    publicBroadcastCondition(),
     visibleStatusCondition(viewerId),
     notMutedCondition(viewerId),
   ];

@@ -1,4 +1,4 @@
-import { and, eq, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { blocks, mutes as mutesTable, statuses } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 
@@ -27,6 +27,46 @@ export function isStatusVisibility(value: unknown): value is StatusVisibility {
   return typeof value === 'string' && (STATUS_VISIBILITIES as readonly string[]).includes(value);
 }
 
+/**
+ * What each visibility reaches, each rule written once here (with its SQL twin where queries need
+ * one), so that the streams, the timelines, the home feeds and the counters cannot disagree:
+ * - public broadcast (`isPublicBroadcast`): public and not a boost, Mastodon's
+ *   FanOutOnWriteService#broadcastable? — the public and hashtag timelines and streams carry it;
+ * - public visibility (`hasPublicVisibility`): the visibility of those; a deleted status with it,
+ *   a boost included, is announced on the public streams (Mastodon's RemoveStatusService);
+ * - publicly visible (`isPubliclyVisible`): public and unlisted, seen by anyone, anonymous
+ *   included; a reply counts on its parent only then (Mastodon's distributable?);
+ * - to followers (`FOLLOWER_VISIBILITIES_SQL`): every visibility but direct reaches the homes of
+ *   the author's followers; a direct status only those of the followers it mentions.
+ */
+const PUBLICLY_VISIBLE: readonly StatusVisibility[] = ['public', 'unlisted'];
+const TO_FOLLOWERS: readonly StatusVisibility[] = ['public', 'unlisted', 'private'];
+
+const sqlList = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(', ')})`;
+
+export function hasPublicVisibility(visibility: string): boolean {
+  return visibility === 'public';
+}
+
+export function isPublicBroadcast(status: { visibility: string; reblogOfId: string | null }): boolean {
+  return hasPublicVisibility(status.visibility) && status.reblogOfId === null;
+}
+
+/** isPublicBroadcast as a condition over the `statuses` table. */
+export function publicBroadcastCondition(): SQL {
+  return and(eq(statuses.visibility, 'public'), isNull(statuses.reblogOfId)) as SQL;
+}
+
+export function isPubliclyVisible(visibility: string): boolean {
+  return (PUBLICLY_VISIBLE as readonly string[]).includes(visibility);
+}
+
+/** `in (…)` list of the publicly visible visibilities, for raw SQL. */
+export const PUBLICLY_VISIBLE_SQL = sqlList(PUBLICLY_VISIBLE);
+
+/** `in (…)` list of the visibilities that reach every follower's home, for raw SQL. */
+export const FOLLOWER_VISIBILITIES_SQL = sqlList(TO_FOLLOWERS);
+
 /** The columns the rules read; a status row (`typeof statuses.$inferSelect`) has them all. */
 export interface VisibilityFields {
   id: string;
@@ -52,11 +92,12 @@ export function visibleStatusCondition(viewerAccountId: string | null): SQL {
 /** The rule for one row (`t` names the statuses row), ignoring what a reblog points at. */
 function rowCondition(t: SQL, viewer: string | null): SQL {
   const authorAvailable = sql`not exists (select 1 from accounts va where va.id = ${t}.account_id and va.suspended_at is not null)`;
-  if (viewer === null) return sql`(${t}.visibility in ('public', 'unlisted') and ${authorAvailable})`;
+  const publiclyVisible = sql.raw(PUBLICLY_VISIBLE_SQL);
+  if (viewer === null) return sql`(${t}.visibility in ${publiclyVisible} and ${authorAvailable})`;
   const notBlocked = sql`not exists (select 1 from blocks vb where (vb.account_id = ${t}.account_id and vb.target_account_id = ${viewer}) or (vb.account_id = ${viewer} and vb.target_account_id = ${t}.account_id))`;
   const mentioned = sql`exists (select 1 from mentions vm where vm.status_id = ${t}.id and vm.account_id = ${viewer})`;
   const following = sql`exists (select 1 from follows vf where vf.account_id = ${viewer} and vf.target_account_id = ${t}.account_id)`;
-  return sql`(${t}.account_id = ${viewer} or (${authorAvailable} and ${notBlocked} and (${t}.visibility in ('public', 'unlisted') or (${t}.visibility = 'private' and (${following} or ${mentioned})) or (${t}.visibility = 'direct' and ${mentioned}))))`;
+  return sql`(${t}.account_id = ${viewer} or (${authorAvailable} and ${notBlocked} and (${t}.visibility in ${publiclyVisible} or (${t}.visibility = 'private' and (${following} or ${mentioned})) or (${t}.visibility = 'direct' and ${mentioned}))))`;
 }
 
 /** Whether `viewer` (null: anonymous) may see `status`; a reblog is visible when its original is. */
@@ -93,7 +134,7 @@ export async function visibleStatusIds(
  * boosts it to the same followers); direct never.
  */
 export function reblogAllowedByVisibility(status: VisibilityFields, viewerAccountId: string | null): boolean {
-  if (status.visibility === 'public' || status.visibility === 'unlisted') return true;
+  if (isPubliclyVisible(status.visibility)) return true;
   return status.visibility === 'private' && viewerAccountId !== null && status.accountId === viewerAccountId;
 }
 
@@ -108,8 +149,12 @@ export async function canReblog(
   return canViewStatus(ctx, viewerAccountId, status);
 }
 
-/** Whether `viewer` may favourite `status`: whoever sees it (blocks already hide it). */
-export async function canFavourite(
+/**
+ * Whether `viewer` may interact with `status` in the ways that need only sight of it: favourite it
+ * or reply to it (Mastodon's StatusPolicy#favourite? and the `in_reply_to` check). Blocks already
+ * hide it.
+ */
+export async function canInteract(
   ctx: Db,
   viewerAccountId: string | null,
   status: VisibilityFields,
@@ -118,15 +163,8 @@ export async function canFavourite(
   return canViewStatus(ctx, viewerAccountId, status);
 }
 
-/** Whether `viewer` may reply to `status`: whoever can see it (Mastodon's `in_reply_to` check). */
-export async function canReply(
-  ctx: Db,
-  viewerAccountId: string | null,
-  status: VisibilityFields,
-): Promise<boolean> {
-  if (viewerAccountId === null) return false;
-  return canViewStatus(ctx, viewerAccountId, status);
-}
+/** The reply check is canInteract (kept under the name callers know it by). */
+export const canReply = canInteract;
 
 /**
  * Whether `viewer` may quote `status`: never a private or direct one (Mastodon forces their quote
@@ -138,7 +176,7 @@ export async function canQuote(
   status: VisibilityFields,
 ): Promise<boolean> {
   if (viewerAccountId === null) return false;
-  if (status.visibility !== 'public' && status.visibility !== 'unlisted') return false;
+  if (!isPubliclyVisible(status.visibility)) return false;
   return canViewStatus(ctx, viewerAccountId, status);
 }
 

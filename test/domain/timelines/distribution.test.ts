@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { newId } from '../../../src/db/ids.ts';
-import {
-  distributeStatus,
-  fanOutStatus,
-  removeStatusFromFeeds,
-} from '../../../src/domain/timelines/distribution.ts';
+import { removeStatusFromFeeds } from '../../../src/domain/statuses/delete.ts';
+import { distributeStatus } from '../../../src/domain/statuses/store.ts';
+import { fanOutStatus } from '../../../src/domain/timelines/distribution.ts';
 import {
   homeFeedPage,
   mergeIntoHome,
