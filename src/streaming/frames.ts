@@ -1,4 +1,6 @@
-import { type StatusFacts, statusFacts } from '../domain/streaming/viewer-state.ts';
+import { filterFacts, type StreamedStatusFacts } from '../domain/streaming/status-facts.ts';
+import type { StatusFacts } from '../domain/streaming/viewer-state.ts';
+import { statusFacts } from './entity-facts.ts';
 
 /**
  * One pub/sub message on its way to every connection listening: parsed once, and each client frame
@@ -12,11 +14,14 @@ export class Delivery {
   private readonly payloadText: string | undefined;
   private sse: Buffer | undefined;
   private ws: Map<string, Buffer> | undefined;
+  /** The facts the publisher sent beside the payload (null: none, as from Mastodon's publisher). */
+  private readonly streamed: StreamedStatusFacts | null;
   private facts: StatusFacts | null | undefined;
 
-  constructor(event: string, payload: unknown) {
+  constructor(event: string, payload: unknown, streamed: StreamedStatusFacts | null = null) {
     this.event = event;
     this.payload = payload;
+    this.streamed = streamed;
     this.payloadText =
       payload === undefined || payload === null
         ? undefined
@@ -50,9 +55,13 @@ export class Delivery {
     return this.sse;
   }
 
-  /** The status facts the per-viewer filter reads; null when the payload is not a status. */
+  /**
+   * The status facts the per-viewer filter reads: those the publisher sent, else (a message
+   * without them) read from the entity; null when the payload is not a status.
+   */
   statusFacts(): StatusFacts | null {
-    if (this.facts === undefined) this.facts = statusFacts(this.payload);
+    if (this.facts === undefined)
+      this.facts = this.streamed !== null ? filterFacts(this.streamed) : statusFacts(this.payload);
     return this.facts;
   }
 

@@ -9,6 +9,7 @@ import {
   StreamEvent,
   systemChannel,
 } from '../domain/streaming/channels.ts';
+import { statusFactsFromWire } from '../domain/streaming/status-facts.ts';
 import { loadViewerState, statusReachesViewer, type ViewerState } from '../domain/streaming/viewer-state.ts';
 import type { MessageHandler, Unsubscribe } from '../infra/pubsub/pubsub.ts';
 import { errorStatusAndMessage, StreamError } from './auth.ts';
@@ -339,7 +340,7 @@ export class Hub {
       return;
     }
     if (CONTROL_EVENTS.has(message.event)) return;
-    const delivery = new Delivery(message.event, message.payload);
+    const delivery = new Delivery(message.event, message.payload, statusFactsFromWire(message.statusFacts));
     const filtered = message.event === StreamEvent.update || message.event === StreamEvent.statusUpdate;
     const now = Date.now();
     for (const subscription of entry.subscriptions) {
@@ -489,8 +490,11 @@ export class Hub {
   }
 }
 
-/** `{"event": …, "payload": …}` from the wire; undefined when it is not that. */
-function parseMessage(raw: string): { event: string; payload: unknown } | undefined {
+/**
+ * `{"event": …, "payload": …}` from the wire, with Woolly's `status_facts` when the publisher sent
+ * them; undefined when it is not that.
+ */
+function parseMessage(raw: string): { event: string; payload: unknown; statusFacts: unknown } | undefined {
   let message: unknown;
   try {
     message = JSON.parse(raw);
@@ -498,6 +502,6 @@ function parseMessage(raw: string): { event: string; payload: unknown } | undefi
     return undefined;
   }
   if (typeof message !== 'object' || message === null) return undefined;
-  const { event, payload } = message as Record<string, unknown>;
-  return typeof event === 'string' && event !== '' ? { event, payload } : undefined;
+  const { event, payload, status_facts: statusFacts } = message as Record<string, unknown>;
+  return typeof event === 'string' && event !== '' ? { event, payload, statusFacts } : undefined;
 }

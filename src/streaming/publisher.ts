@@ -4,7 +4,7 @@ import { serializeStatus } from '../convert/to-api/status.ts';
 import { getAccounts } from '../domain/accounts/views.ts';
 import type { Context } from '../domain/context.ts';
 import type { NotificationRecord } from '../domain/notifications/types.ts';
-import { loadStatusView, type StatusView, type StatusViewerFlags } from '../domain/statuses/views.ts';
+import { loadStatusView, loadViewersFlags, viewAsSeenBy } from '../domain/statuses/views.ts';
 import {
   accessTokenChannel,
   ControlEvent,
@@ -19,7 +19,8 @@ import {
   userChannel,
 } from '../domain/streaming/channels.ts';
 import type { AnnouncementReaction, DeletedStatus, StreamEvents } from '../domain/streaming/events.ts';
-import { visibleStatusIds } from '../domain/visibility/visibility.ts';
+import { statusFactsToWire, streamedStatusFacts } from '../domain/streaming/status-facts.ts';
+import { hasPublicVisibility, isPublicBroadcast, visibleStatusIds } from '../domain/visibility/visibility.ts';
 
 /**
  * What the publisher works with. Control events (kill, viewer_state_changed, …) need only pubsub
@@ -64,7 +65,7 @@ export class StreamPublisher implements StreamEvents {
       const channels = homeRecipients.map(userChannel);
       // Mastodon's RemoveStatusService: public deletes for any public status (a boost included),
       // since its clients may hold it from a public stream or a timeline page.
-      if (status.visibility === 'public') {
+      if (hasPublicVisibility(status.visibility)) {
         channels.push(...publicChannels(status.local, status.withMedia));
         channels.push(...hashtagChannels(status.tags, status.local));
       }
@@ -158,10 +159,11 @@ export class StreamPublisher implements StreamEvents {
   }
 
   /**
-   * `update` / `status.update` of a status: anonymous to the public and hashtag channels (Mastodon's
-   * FanOutOnWriteService#broadcastable?: public, not a boost; silencing does not exist yet), and to
-   * each home recipient who is streaming, rendered for that viewer. Edits also reach the
-   * notification streams of local accounts it mentions, who may see it nowhere else.
+   * `update` / `status.update` of a status: anonymous to the public and hashtag channels when it is
+   * broadcast publicly (isPublicBroadcast; silencing does not exist yet), with the facts the
+   * streaming server filters by beside the payload, and to each home recipient who is streaming,
+   * rendered for that viewer. Edits also reach the notification streams of local accounts it
+   * mentions, who may see it nowhere else.
    */
   private async publishStatus(
     statusId: string,
@@ -174,9 +176,13 @@ export class StreamPublisher implements StreamEvents {
     const { status } = view;
     const local = view.account.account.domain === null;
 
-    if (status.visibility === 'public' && status.reblogOfId === null) {
+    if (isPublicBroadcast(status)) {
       const entity = serializeStatus(view, this.deps.config);
-      const message = encode({ event, payload: entity });
+      const message = encode({
+        event,
+        payload: entity,
+        status_facts: statusFactsToWire(streamedStatusFacts(view)),
+      });
       const withMedia = Array.isArray(entity.media_attachments) && entity.media_attachments.length > 0;
       // Public channels leave out replies to others (Mastodon's rule); hashtag channels keep them.
       const replyToOther = status.inReplyToId !== null && status.inReplyToAccountId !== status.accountId;
@@ -197,14 +203,17 @@ export class StreamPublisher implements StreamEvents {
       : [];
     const viewers = unique([...homes, ...mentioned]);
     if (viewers.length === 0) return;
-    const flags = await this.viewerFlags(view, viewers);
+    const flags = await loadViewersFlags(this.deps, viewers, [
+      view.status,
+      ...(view.reblog ? [view.reblog.status] : []),
+    ]);
     const rendered = new Map<string, string>();
     const renderFor = (viewer: string): string => {
       let message = rendered.get(viewer);
       if (message === undefined) {
         message = encode({
           event,
-          payload: serializeStatus(forViewer(view, viewer, flags), this.deps.config),
+          payload: serializeStatus(viewAsSeenBy(view, viewer, flags), this.deps.config),
         });
         rendered.set(viewer, message);
       }
@@ -214,63 +223,6 @@ export class StreamPublisher implements StreamEvents {
     await inBatches(mentioned, (viewer) =>
       this.deps.pubsub.publish(notificationsChannel(viewer), renderFor(viewer)),
     );
-  }
-
-  /**
-   * The viewer-specific parts of a status (and of what it boosts) for many viewers in one query:
-   * favourited, reblogged, bookmarked, pinned, thread muted, poll votes.
-   */
-  private async viewerFlags(view: StatusView, viewers: readonly string[]): Promise<ViewerFacts> {
-    const statuses = [view.status, ...(view.reblog ? [view.reblog.status] : [])];
-    const rows = await this.deps.database.query<{
-      viewer: string;
-      status_id: string;
-      kind: 'favourited' | 'reblogged' | 'bookmarked' | 'pinned' | 'muted' | 'vote';
-      choice: number | null;
-    }>(
-      `with s as (select id, conversation_id, poll_id from statuses where id = any($2::bigint[])),
-            v as (select unnest($1::bigint[]) as id)
-       select f.account_id::text as viewer, f.status_id::text as status_id, 'favourited' as kind, null::int as choice
-         from favourites f where f.account_id in (select id from v) and f.status_id in (select id from s)
-       union all
-       select r.account_id::text, r.reblog_of_id::text, 'reblogged', null
-         from statuses r where r.account_id in (select id from v) and r.reblog_of_id in (select id from s)
-       union all
-       select b.account_id::text, b.status_id::text, 'bookmarked', null
-         from bookmarks b where b.account_id in (select id from v) and b.status_id in (select id from s)
-       union all
-       select p.account_id::text, p.status_id::text, 'pinned', null
-         from status_pins p where p.account_id in (select id from v) and p.status_id in (select id from s)
-       union all
-       select cm.account_id::text, s.id::text, 'muted', null
-         from conversation_mutes cm join s on s.conversation_id = cm.conversation_id
-        where cm.account_id in (select id from v)
-       union all
-       select pv.account_id::text, s.id::text, 'vote', pv.choice
-         from poll_votes pv join s on s.poll_id = pv.poll_id
-        where pv.account_id in (select id from v)`,
-      [viewers, statuses.map((s) => s.id)],
-    );
-    const facts: ViewerFacts = new Map();
-    for (const row of rows) {
-      const key = `${String(row.viewer)}/${String(row.status_id)}`;
-      let entry = facts.get(key);
-      if (entry === undefined) {
-        entry = {
-          favourited: false,
-          reblogged: false,
-          bookmarked: false,
-          pinned: false,
-          muted: false,
-          votes: [],
-        };
-        facts.set(key, entry);
-      }
-      if (row.kind === 'vote') entry.votes.push(Number(row.choice));
-      else entry[row.kind] = true;
-    }
-    for (const entry of facts.values()) entry.votes.sort((a, b) => a - b);
-    return facts;
   }
 
   /** The Notification entity for its recipient, as GET /api/v1/notifications renders it. */
@@ -348,38 +300,6 @@ export class StreamPublisher implements StreamEvents {
       this.deps.log.warn({ err, event: what }, 'streaming: publishing an event failed');
     }
   }
-}
-
-/** Viewer-specific facts by `<viewer>/<status id>` (absent: none of them). */
-type ViewerFacts = Map<string, StatusViewerFlags & { votes: number[] }>;
-
-const NO_FLAGS = {
-  favourited: false,
-  reblogged: false,
-  bookmarked: false,
-  pinned: false,
-  muted: false,
-  votes: [],
-};
-
-/** The anonymous view of a status, as `viewer` sees it (the serializer adds the per-viewer fields). */
-function forViewer(view: StatusView, viewer: string, facts: ViewerFacts): StatusView {
-  const f = facts.get(`${viewer}/${view.status.id}`) ?? NO_FLAGS;
-  return {
-    ...view,
-    viewerAccountId: viewer,
-    viewer: {
-      favourited: f.favourited,
-      reblogged: f.reblogged,
-      bookmarked: f.bookmarked,
-      muted: f.muted,
-      pinned: f.pinned,
-    },
-    poll: view.poll
-      ? { poll: view.poll.poll, ownVotes: [...f.votes], own: view.poll.poll.accountId === viewer }
-      : null,
-    reblog: view.reblog ? forViewer(view.reblog, viewer, facts) : null,
-  };
 }
 
 /** `timeline:public`, its local or remote half, and their `:media` variants when it has media. */

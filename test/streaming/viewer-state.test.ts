@@ -8,10 +8,10 @@ import {
   chosenLanguages,
   loadViewerState,
   type StatusFacts,
-  statusFacts,
   statusReachesViewer,
   type ViewerState,
 } from '../../src/domain/streaming/viewer-state.ts';
+import { statusFacts } from '../../src/streaming/entity-facts.ts';
 import { block, mute } from '../domain/timelines/graph.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';

@@ -1,4 +1,4 @@
-import { and, eq, isNull, type Placeholder, sql } from 'drizzle-orm';
+import { and, eq, isNull, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { perDatabase } from '../../db/database.ts';
 import { accountStats, accounts, oauthApplications, polls, statuses, users } from '../../db/schema/index.ts';
 import type { AccountRecord, UserRecord } from '../accounts/records.ts';
@@ -94,21 +94,33 @@ const VIEWER_FLAG = { favourited: 1, reblogged: 2, bookmarked: 4, pinned: 8, mut
  * (anonymous: every flag is false).
  */
 export function statusViewColumns(viewer: string | Placeholder | null) {
-  // Raw SQL with the outer row named in full: Drizzle leaves columns unqualified in a one-table
-  // select, where they would resolve to the subquery's own table.
-  const s = sql.raw('"statuses"');
-  const bit = (flag: keyof typeof VIEWER_FLAG) => sql.raw(String(VIEWER_FLAG[flag]));
   return {
     status: statuses,
     account: accounts,
     user: users,
     stats: accountStats,
     mentionIds: sql<string[] | null>`(select array_agg(m.account_id::text order by m.id)
-      from mentions m where m.status_id = ${s}.id)`,
+      from mentions m where m.status_id = ${outerStatus}.id)`,
     tagNames: sql<string[] | null>`(select array_agg(t.name order by t.id)
-      from statuses_tags st join tags t on t.id = st.tag_id where st.status_id = ${s}.id)`,
+      from statuses_tags st join tags t on t.id = st.tag_id where st.status_id = ${outerStatus}.id)`,
     tagDisplayNames: sql<string[] | null>`(select array_agg(t.display_name order by t.id)
-      from statuses_tags st join tags t on t.id = st.tag_id where st.status_id = ${s}.id)`,
+      from statuses_tags st join tags t on t.id = st.tag_id where st.status_id = ${outerStatus}.id)`,
+    ...viewerColumns(viewer),
+  };
+}
+
+// Raw SQL with the outer row named in full: Drizzle leaves columns unqualified in a one-table
+// select, where they would resolve to the subquery's own table.
+const outerStatus = sql.raw('"statuses"');
+
+/**
+ * What `viewer` did with the `statuses` row: the five flags as bits of VIEWER_FLAG, and the
+ * choices in its poll. `viewer` is an id, a placeholder, an SQL expression, or null (anonymous).
+ */
+function viewerColumns(viewer: string | Placeholder | SQL | null) {
+  const s = outerStatus;
+  const bit = (flag: keyof typeof VIEWER_FLAG) => sql.raw(String(VIEWER_FLAG[flag]));
+  return {
     // One column for the five flags: every column costs Drizzle some work on every row.
     viewerFlags: sql<number>`(
       (exists (select 1 from favourites f
@@ -124,6 +136,70 @@ export function statusViewColumns(viewer: string | Placeholder | null) {
     )`,
     ownVotes: sql<number[] | null>`(select array_agg(pv.choice order by pv.choice)
       from poll_votes pv where pv.account_id = ${viewer} and pv.poll_id = ${s}.poll_id)`,
+  };
+}
+
+/** The viewer flags of a status from VIEWER_FLAG bits (a status outside any thread is never muted). */
+function viewerFlagsOf(bits: number, status: StatusRecord): StatusViewerFlags {
+  return {
+    favourited: (bits & VIEWER_FLAG.favourited) !== 0,
+    reblogged: (bits & VIEWER_FLAG.reblogged) !== 0,
+    bookmarked: (bits & VIEWER_FLAG.bookmarked) !== 0,
+    muted: status.conversationId !== null && (bits & VIEWER_FLAG.muted) !== 0,
+    pinned: (bits & VIEWER_FLAG.pinned) !== 0,
+  };
+}
+
+/** What each viewer did with each status, by `<viewer>/<status id>` (absent: nothing). */
+export type ViewersFlags = Map<string, { flags: StatusViewerFlags; ownVotes: number[] }>;
+
+/**
+ * loadStatusViews' viewer flags and poll votes for many viewers at once, in one statement (the
+ * streaming publisher renders one status for every home streaming it): the same SQL, decoded
+ * the same way.
+ */
+export async function loadViewersFlags(
+  ctx: Pick<Context, 'database'>,
+  viewers: readonly string[],
+  statusRows: readonly StatusRecord[],
+): Promise<ViewersFlags> {
+  const result: ViewersFlags = new Map();
+  if (viewers.length === 0 || statusRows.length === 0) return result;
+  const rows = await viewersFlagsStatement(ctx.database.db).execute({
+    viewers: [...viewers],
+    ids: statusRows.map((s) => s.id),
+  });
+  const byId = new Map(statusRows.map((s) => [s.id, s]));
+  for (const row of rows) {
+    const status = byId.get(row.statusId);
+    if (status === undefined || (row.viewerFlags === 0 && row.ownVotes === null)) continue;
+    result.set(`${row.viewer}/${row.statusId}`, {
+      flags: viewerFlagsOf(row.viewerFlags, status),
+      ownVotes: row.ownVotes ?? [],
+    });
+  }
+  return result;
+}
+
+const NO_FLAGS = {
+  flags: { favourited: false, reblogged: false, bookmarked: false, muted: false, pinned: false },
+  ownVotes: [],
+};
+
+/**
+ * An anonymous view (loadStatusView with no viewer) as `viewer` sees it, from loadViewersFlags:
+ * their flags and poll votes on the status and on what it boosts.
+ */
+export function viewAsSeenBy(view: StatusView, viewer: string, flags: ViewersFlags): StatusView {
+  const f = flags.get(`${viewer}/${view.status.id}`) ?? NO_FLAGS;
+  return {
+    ...view,
+    viewerAccountId: viewer,
+    viewer: { ...f.flags },
+    poll: view.poll
+      ? { poll: view.poll.poll, ownVotes: [...f.ownVotes], own: view.poll.poll.accountId === viewer }
+      : null,
+    reblog: view.reblog ? viewAsSeenBy(view.reblog, viewer, flags) : null,
   };
 }
 
@@ -213,16 +289,7 @@ export async function hydrateStatusViews(
           }
         : null,
       application: application ? { name: application.name, website: application.website } : null,
-      viewer:
-        viewerAccountId === null
-          ? null
-          : {
-              favourited: (f.viewerFlags & VIEWER_FLAG.favourited) !== 0,
-              reblogged: (f.viewerFlags & VIEWER_FLAG.reblogged) !== 0,
-              bookmarked: (f.viewerFlags & VIEWER_FLAG.bookmarked) !== 0,
-              muted: s.conversationId !== null && (f.viewerFlags & VIEWER_FLAG.muted) !== 0,
-              pinned: (f.viewerFlags & VIEWER_FLAG.pinned) !== 0,
-            },
+      viewer: viewerAccountId === null ? null : viewerFlagsOf(f.viewerFlags, s),
       viewerAccountId,
     };
   };
@@ -273,6 +340,20 @@ const applicationsByIds = perDatabase((db) =>
     .from(oauthApplications)
     .where(sql`${oauthApplications.id} = any(${idList}::bigint[])`)
     .prepare('status_views_applications'),
+);
+
+/** loadViewersFlags' statement: every (viewer, status) pair, the viewer's columns as for one viewer. */
+const viewersFlagsStatement = perDatabase((db) =>
+  db
+    .select({
+      viewer: sql<string>`v.id::text`,
+      statusId: statuses.id,
+      ...viewerColumns(sql`v.id`),
+    })
+    .from(statuses)
+    .innerJoin(sql`unnest(${sql.placeholder('viewers')}::bigint[]) as v(id)`, sql`true`)
+    .where(sql`${statuses.id} = any(${idList}::bigint[])`)
+    .prepare('status_viewers_flags'),
 );
 
 /** Whether `viewer` reblogged `statusId` (its reblog row), for unreblog. */

@@ -1,3 +1,5 @@
+import type { StatusFactsWire } from './status-facts.ts';
+
 /**
  * The streaming wire, shared by the publishers (domain → ctx.pubsub) and the streaming server
  * (ctx.pubsub → clients): channel names, event names and the presence keys. Channel names are
@@ -34,6 +36,8 @@ export type ControlEventName = (typeof ControlEvent)[keyof typeof ControlEvent];
 export interface StreamMessage {
   event: StreamEventName | ControlEventName;
   payload?: unknown;
+  /** Woolly's: the facts the per-viewer filter reads, beside a status payload (status-facts.ts). */
+  status_facts?: StatusFactsWire;
 }
 
 /**

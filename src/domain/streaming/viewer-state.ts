@@ -22,7 +22,10 @@ export interface ViewerState {
   chosenLanguages: ReadonlySet<string> | null;
 }
 
-/** The facts of a Status entity that the filter reads, taken from the payload once per message. */
+/**
+ * The facts of a status that the filter reads, once per message: from the facts the publisher
+ * sends beside the payload (status-facts.ts), else from the entity itself (src/streaming/entity-facts.ts).
+ */
 export interface StatusFacts {
   authorId: string;
   /** The author and every mentioned account. */
@@ -91,29 +94,6 @@ export function chosenLanguages(settings: unknown): ReadonlySet<string> | null {
   if (!Array.isArray(value)) return null;
   const languages = value.filter((v): v is string => typeof v === 'string' && v !== '');
   return languages.length > 0 ? new Set(languages) : null;
-}
-
-/** The filter's facts of a Status entity; null when the payload is not one (it is then dropped). */
-export function statusFacts(payload: unknown): StatusFacts | null {
-  if (typeof payload !== 'object' || payload === null) return null;
-  const status = payload as Record<string, unknown>;
-  const account = status.account as Record<string, unknown> | null | undefined;
-  if (typeof account !== 'object' || account === null || typeof account.id !== 'string') return null;
-  const acct = typeof account.acct === 'string' ? account.acct : '';
-  const at = acct.indexOf('@');
-  const accountIds = [account.id];
-  if (Array.isArray(status.mentions)) {
-    for (const mention of status.mentions) {
-      const id = (mention as Record<string, unknown> | null)?.id;
-      if (typeof id === 'string') accountIds.push(id);
-    }
-  }
-  return {
-    authorId: account.id,
-    accountIds,
-    domain: at === -1 ? null : acct.slice(at + 1).toLowerCase(),
-    language: typeof status.language === 'string' ? status.language : null,
-  };
 }
 
 /**
