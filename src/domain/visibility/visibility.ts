@@ -163,9 +163,6 @@ export async function canInteract(
   return canViewStatus(ctx, viewerAccountId, status);
 }
 
-/** The reply check is canInteract (kept under the name callers know it by). */
-export const canReply = canInteract;
-
 /**
  * Whether `viewer` may quote `status`: never a private or direct one (Mastodon forces their quote
  * policy to nobody), else whoever sees it. Quote approval policies arrive with quotes.

@@ -6,10 +6,10 @@ import { accounts, blocks, follows, mentions, mutes, statuses } from '../../../s
 import type { StatusRecord } from '../../../src/domain/statuses/views.ts';
 import {
   blockedEitherWay,
+  canInteract,
   canNotifyAbout,
   canQuote,
   canReblog,
-  canReply,
   canViewStatus,
   type StatusVisibility,
   visibleStatusCondition,
@@ -136,9 +136,9 @@ describe('reblog, reply, quote, notify', () => {
   });
 
   test('replying needs sight; quoting is never allowed for private and direct', async () => {
-    assert.equal(await canReply(ctx, viewerId('mentioned'), byVisibility.direct!), true);
-    assert.equal(await canReply(ctx, viewerId('other'), byVisibility.private!), false);
-    assert.equal(await canReply(ctx, null, byVisibility.public!), false);
+    assert.equal(await canInteract(ctx, viewerId('mentioned'), byVisibility.direct!), true);
+    assert.equal(await canInteract(ctx, viewerId('other'), byVisibility.private!), false);
+    assert.equal(await canInteract(ctx, null, byVisibility.public!), false);
     assert.equal(await canQuote(ctx, viewerId('other'), byVisibility.public!), true);
     assert.equal(await canQuote(ctx, viewerId('follower'), byVisibility.private!), false);
     assert.equal(await canQuote(ctx, viewerId('author'), byVisibility.direct!), false);
