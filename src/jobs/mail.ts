@@ -1,5 +1,6 @@
 import { prepareConfirmationMail } from '../domain/accounts/registration.ts';
 import type { Context } from '../domain/context.ts';
+import { JOBS } from '../domain/jobs.ts';
 import { getSettings } from '../domain/settings/settings.ts';
 import { escapeHtml } from '../domain/text/html.ts';
 import type { MailMessage } from '../infra/mail/mailer.ts';
@@ -14,18 +15,12 @@ import type { JobRegistry } from './registry.ts';
  */
 export type MailDeps = Pick<Context, 'database' | 'config' | 'mailer'>;
 
-export function registerMailJobs(registry: JobRegistry, deps: Partial<Context>): void {
-  const need = (): MailDeps => {
-    if (deps.database === undefined || deps.config === undefined || deps.mailer === undefined) {
-      throw new Error('mail jobs need the database, the configuration and a mailer');
-    }
-    return deps as MailDeps;
-  };
-  registry.register('mailers', 'confirmation_instructions', async (data) => {
-    await sendConfirmationInstructions(need(), userIdOf(data));
+export function registerMailJobs(registry: JobRegistry, ctx: Context): void {
+  registry.register(JOBS.confirmationInstructions, async (data) => {
+    await sendConfirmationInstructions(ctx, userIdOf(data));
   });
-  registry.register('mailers', 'send', async (data) => {
-    await need().mailer.send(messageOf(data));
+  registry.register(JOBS.sendMail, async (data) => {
+    await ctx.mailer.send(messageOf(data));
   });
 }
 

@@ -16,8 +16,9 @@ export class JobRegistry {
   private readonly handlers = new Map<string, JobRunner>();
   private readonly periodics: PeriodicJob[] = [];
 
-  register(queue: QueueName, name: string, handler: JobRunner): this {
-    const key = `${queue}/${name}`;
+  /** Registers the handler of a job type (one of src/domain/jobs.ts's JOBS). */
+  register(type: { readonly queue: QueueName; readonly name: string }, handler: JobRunner): this {
+    const key = `${type.queue}/${type.name}`;
     if (this.handlers.has(key)) throw new Error(`a handler for ${key} is already registered`);
     this.handlers.set(key, handler);
     return this;
@@ -25,7 +26,7 @@ export class JobRegistry {
 
   /** Registers the handler and declares the job periodic (the worker schedules it at start). */
   periodic(job: PeriodicDefinition): this {
-    this.register(job.queue, job.name, job.handler);
+    this.register(job, job.handler);
     const declared: PeriodicJob = { queue: job.queue, name: job.name, everyMs: job.everyMs };
     if (job.data !== undefined) declared.data = job.data;
     this.periodics.push(declared);

@@ -5,7 +5,7 @@ import { newId } from '../../src/db/ids.ts';
 import { DatabaseQueue } from '../../src/infra/queue/database.ts';
 import type { Job, JsonValue, QueueBackend } from '../../src/infra/queue/queue.ts';
 import { createJobRegistry, HOUSEKEEPING_EVERY_MS, JobRegistry } from '../../src/jobs/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createTestContext, type TestContext } from '../support/context.ts';
 
 const job = (queue: Job['queue'], name: string, data: JsonValue = null): Job => ({
   id: '1',
@@ -20,10 +20,10 @@ describe('JobRegistry', () => {
   test('dispatches a job to the handler of its queue and name', async () => {
     const calls: [string, JsonValue, string][] = [];
     const registry = new JobRegistry()
-      .register('default', 'a', async (data, j) => {
+      .register({ queue: 'default', name: 'a' }, async (data, j) => {
         calls.push(['default/a', data, j.id]);
       })
-      .register('push', 'a', async (data, j) => {
+      .register({ queue: 'push', name: 'a' }, async (data, j) => {
         calls.push(['push/a', data, j.id]);
       });
     await registry.dispatch(job('push', 'a', { n: 1 }));
@@ -35,14 +35,17 @@ describe('JobRegistry', () => {
   });
 
   test('a job without a handler fails with a message naming it', async () => {
-    const registry = new JobRegistry().register('default', 'a', async () => {});
+    const registry = new JobRegistry().register({ queue: 'default', name: 'a' }, async () => {});
     assert.throws(() => registry.handlerFor(job('pull', 'a')), { message: 'no handler for pull/a' });
     await assert.rejects(registry.dispatch(job('default', 'b')), { message: 'no handler for default/b' });
   });
 
   test('refuses a second handler for the same job', () => {
-    const registry = new JobRegistry().register('default', 'a', async () => {});
-    assert.throws(() => registry.register('default', 'a', async () => {}), /already registered/);
+    const registry = new JobRegistry().register({ queue: 'default', name: 'a' }, async () => {});
+    assert.throws(
+      () => registry.register({ queue: 'default', name: 'a' }, async () => {}),
+      /already registered/,
+    );
   });
 
   test('periodic jobs are registered and listed for scheduling', async () => {
@@ -65,52 +68,53 @@ describe('JobRegistry', () => {
 });
 
 describe('built-in jobs', () => {
-  let db: TestDatabase;
+  // The handlers run against a whole Context; the tests swap in the queue backend under test.
+  let ctx: TestContext;
   before(async () => {
-    db = await createTestDatabase();
+    ctx = await createTestContext();
   });
   after(async () => {
-    await db?.close();
+    await ctx?.close();
   });
 
   test('housekeeping runs every 10 minutes on the scheduler queue and prunes completed jobs', async () => {
-    const queue = new DatabaseQueue(db.database);
+    const queue = new DatabaseQueue(ctx.database);
     try {
-      const registry = createJobRegistry({ queue });
+      const registry = createJobRegistry({ ...ctx, queue });
       assert.deepEqual(
         registry.periodicJobs().find((j) => j.name === 'housekeeping'),
         { queue: 'scheduler', name: 'housekeeping', everyMs: HOUSEKEEPING_EVERY_MS },
       );
       assert.equal(HOUSEKEEPING_EVERY_MS, 600_000);
-      await db.database.query(
+      await ctx.database.query(
         `INSERT INTO jobs (id, queue, name, data, state, finished_at)
          VALUES ($1::bigint, 'default', 'old', 'null', 'completed', now() - interval '2 hours'),
                 ($2::bigint, 'default', 'new', 'null', 'completed', now())`,
         [newId(), newId()],
       );
       await registry.dispatch(job('scheduler', 'housekeeping'));
-      const rows = await db.database.query<{ name: string }>('SELECT name FROM jobs ORDER BY name');
+      const rows = await ctx.database.query<{ name: string }>('SELECT name FROM jobs ORDER BY name');
       assert.deepEqual(
         rows.map((r) => r.name),
         ['new'],
       );
     } finally {
       await queue.close();
-      await db.database.query('DELETE FROM jobs');
+      await ctx.database.query('DELETE FROM jobs');
     }
   });
 
   test('housekeeping calls prune on whatever backend it is given', async () => {
     let pruned = 0;
     const backend = { prune: async () => ++pruned } as unknown as QueueBackend;
-    await createJobRegistry({ queue: backend }).dispatch(job('scheduler', 'housekeeping'));
+    await createJobRegistry({ ...ctx, queue: backend }).dispatch(job('scheduler', 'housekeeping'));
     assert.equal(pruned, 1);
   });
 
   test('a worker dispatching through the registry sends unknown jobs to dead', async () => {
-    const queue = new DatabaseQueue(db.database, { pollIntervalMs: 50 });
+    const queue = new DatabaseQueue(ctx.database, { pollIntervalMs: 50 });
     try {
-      const registry = createJobRegistry({ queue });
+      const registry = createJobRegistry({ ...ctx, queue });
       queue.work(['default'], (j) => registry.dispatch(j), { concurrency: 1 });
       await queue.enqueue('default', 'ghost', null, { attempts: 2, backoffMs: 10 });
       const deadline = Date.now() + 8000;

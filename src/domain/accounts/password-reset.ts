@@ -4,6 +4,7 @@ import type { JsonValue } from '../../infra/queue/queue.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { endUserWebSessions } from '../auth/sessions.ts';
 import type { Context } from '../context.ts';
+import { enqueueJob, JOBS } from '../jobs.ts';
 import { getSettings } from '../settings/settings.ts';
 import { escapeHtml } from '../text/html.ts';
 import { Validator } from '../validation.ts';
@@ -21,7 +22,6 @@ import { checkPassword, normalizeEmail } from './rules.ts';
  * it, so it works once. A reset ends every browser session of the user and revokes nothing else.
  */
 export const RESET_TOKEN_VALID_MS = 6 * 60 * 60 * 1000;
-export const PASSWORD_RESET_JOB = 'password_reset';
 
 /** Queues the reset mail when the address belongs to a user; says nothing about whether it does. */
 export async function requestPasswordReset(ctx: Context, email: string): Promise<void> {
@@ -33,12 +33,7 @@ export async function requestPasswordReset(ctx: Context, email: string): Promise
     .where(sql`lower(${users.email}) = ${normalized}`)
     .limit(1);
   if (row === undefined) return;
-  await ctx.queue.enqueue(
-    'mailers',
-    PASSWORD_RESET_JOB,
-    { userId: row.id },
-    { attempts: 5, backoffMs: 10_000 },
-  );
+  await enqueueJob(ctx, JOBS.passwordReset, { userId: row.id }, { attempts: 5, backoffMs: 10_000 });
 }
 
 /** The `mailers`/`password_reset` job: makes the token, stores its hash, sends the link. */

@@ -3,6 +3,7 @@ import { accounts, users } from '../../db/schema/index.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { type IssuedToken, issueAccessToken } from '../auth/tokens.ts';
 import type { Context } from '../context.ts';
+import { enqueueJob, JOBS } from '../jobs.ts';
 import { getSettings } from '../settings/settings.ts';
 import { ValidationError, Validator } from '../validation.ts';
 import { insertLocalUser } from './create.ts';
@@ -133,12 +134,7 @@ export function uniqueViolationAsTaken(error: unknown): ValidationError | undefi
 
 /** Queues a confirmation mail; the token is made when the mail is rendered (src/jobs/mail.ts). */
 export async function enqueueConfirmation(ctx: Pick<Context, 'queue'>, userId: string): Promise<void> {
-  await ctx.queue.enqueue(
-    'mailers',
-    'confirmation_instructions',
-    { userId },
-    { attempts: 5, backoffMs: 30_000 },
-  );
+  await enqueueJob(ctx, JOBS.confirmationInstructions, { userId }, { attempts: 5, backoffMs: 30_000 });
 }
 
 /** Is there an address waiting for confirmation (a new user, or a changed e-mail)? */

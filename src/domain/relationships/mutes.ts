@@ -2,6 +2,7 @@ import { and, eq, lte } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
 import { mutes } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { enqueueJob, JOBS } from '../jobs.ts';
 import { mergeIntoHome, unmergeFromHome } from '../timelines/feeds.ts';
 import { ValidationError } from '../validation.ts';
 import { clearNotificationsFrom } from './blocks.ts';
@@ -53,9 +54,9 @@ export async function mute(
   await ctx.streams.viewerStateChanged([accountId]);
   if (expiresAt !== null) {
     // Mastodon's DeleteMuteWorker: when the mute ends, the followed account's statuses come back.
-    await ctx.queue.enqueue(
-      'default',
-      MUTE_EXPIRY_JOB,
+    await enqueueJob(
+      ctx,
+      JOBS.muteExpired,
       { accountId, targetId },
       {
         delayMs: duration * 1000,
@@ -65,8 +66,6 @@ export async function mute(
     );
   }
 }
-
-export const MUTE_EXPIRY_JOB = 'mute_expired';
 
 /** The delayed job of a timed mute: ends it if it is still the expired one (not renewed or removed). */
 export async function expireMute(ctx: Context, accountId: string, targetId: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { polls, pollVotes } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { enqueueJob, JOBS } from '../jobs.ts';
 import { POLL_LIMITS } from '../limits.ts';
 import { notify } from '../notifications/notify.ts';
 import type { Validator } from '../validation.ts';
@@ -89,8 +90,6 @@ export async function insertPoll(
   return id;
 }
 
-export const POLL_EXPIRATION_JOB = 'poll_expiration';
-
 /** Notifies the poll's author and voters when it ends (src/jobs/statuses.ts runs the job). */
 export async function schedulePollEnd(ctx: Context, pollId: string): Promise<void> {
   const [poll] = await ctx.database.db
@@ -99,9 +98,9 @@ export async function schedulePollEnd(ctx: Context, pollId: string): Promise<voi
     .where(eq(polls.id, pollId));
   if (!poll?.expiresAt) return;
   const delayMs = Math.max(0, poll.expiresAt.getTime() - Date.now());
-  await ctx.queue.enqueue(
-    'default',
-    POLL_EXPIRATION_JOB,
+  await enqueueJob(
+    ctx,
+    JOBS.pollExpiration,
     { pollId, expiresAt: poll.expiresAt.toISOString() },
     {
       delayMs,

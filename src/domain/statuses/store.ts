@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { accountStats, mentions, statuses, statusTags, tags } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { enqueueJob, JOBS } from '../jobs.ts';
 import { notify } from '../notifications/notify.ts';
 import { isPubliclyVisible } from '../visibility/visibility.ts';
 import { insertPoll, type NewPoll, schedulePollEnd } from './polls.ts';
@@ -112,22 +113,15 @@ export async function afterStore(
   if (status.pollId !== null) await schedulePollEnd(ctx, status.pollId);
 }
 
-/**
- * The fan-out jobs, enqueued here by name and run by src/domain/timelines/distribution.ts. The
- * names live on this side so that statuses never imports timelines: timelines reads statuses
- * (views, hashtags) to build its pages, and a status only needs to say that it exists.
+/*
+ * The fan-out jobs are enqueued here, by their names in src/domain/jobs.ts, and run by
+ * src/domain/timelines/distribution.ts, so that statuses never imports timelines: timelines reads
+ * statuses (views, hashtags) to build its pages, and a status only needs to say that it exists.
  */
-export const DISTRIBUTE_JOB = 'distribute';
-export const DISTRIBUTE_UPDATE_JOB = 'distribute_update';
 
 /** Queues the fan-out of a status; one job per status (a repeat while it waits adds nothing). */
 export async function distributeStatus(ctx: Pick<Context, 'queue'>, statusId: string): Promise<void> {
-  await ctx.queue.enqueue(
-    'default',
-    DISTRIBUTE_JOB,
-    { statusId },
-    { jobId: `distribute-${statusId}`, attempts: 5 },
-  );
+  await enqueueJob(ctx, JOBS.distribute, { statusId }, { jobId: `distribute-${statusId}`, attempts: 5 });
 }
 
 /**
@@ -136,9 +130,9 @@ export async function distributeStatus(ctx: Pick<Context, 'queue'>, statusId: st
  * One job per edit, so a later edit is never swallowed by an earlier one's job id.
  */
 export async function distributeStatusUpdate(ctx: Pick<Context, 'queue'>, statusId: string): Promise<void> {
-  await ctx.queue.enqueue(
-    'default',
-    DISTRIBUTE_UPDATE_JOB,
+  await enqueueJob(
+    ctx,
+    JOBS.distributeUpdate,
     { statusId },
     { jobId: `distribute-update-${statusId}-${Date.now()}`, attempts: 3 },
   );

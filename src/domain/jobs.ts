@@ -1,0 +1,49 @@
+import type { EnqueueOptions, EnqueueResult, JsonValue, QueueName } from '../infra/queue/queue.ts';
+import type { Context } from './context.ts';
+
+/**
+ * Every job Woolly runs, named once: its queue (Mastodon's: default, push, pull, ingress, mailers,
+ * scheduler) and its name, as `woolly queues` shows them. The domain enqueues with these, the
+ * handlers in src/jobs register under them, and the data type travels with the name so that what is
+ * enqueued and what a handler expects cannot drift apart. Handlers still check the data they get:
+ * a job may have been enqueued by an older version of Woolly.
+ */
+export interface JobType<Data extends JsonValue> {
+  readonly queue: QueueName;
+  readonly name: string;
+  /** Never set: carries the data type of the job to `enqueueJob` and the handlers. */
+  readonly data?: Data;
+}
+
+const job = <Data extends JsonValue>(queue: QueueName, name: string): JobType<Data> => ({ queue, name });
+
+export const JOBS = {
+  /** The fan-out of a new status into its readers' homes (src/domain/timelines/distribution.ts). */
+  distribute: job<{ statusId: string }>('default', 'distribute'),
+  /** The streaming of an edit to the homes that hold the status. */
+  distributeUpdate: job<{ statusId: string }>('default', 'distribute_update'),
+  /** The end of a timed mute (Mastodon's DeleteMuteWorker). */
+  muteExpired: job<{ accountId: string; targetId: string }>('default', 'mute_expired'),
+  /** A poll ended: its author and voters are notified. */
+  pollExpiration: job<{ pollId: string; expiresAt: string }>('default', 'poll_expiration'),
+  /** The e-mail confirmation link; its token is made when the mail is rendered. */
+  confirmationInstructions: job<{ userId: string }>('mailers', 'confirmation_instructions'),
+  /** The password reset link; its token is made when the mail is rendered. */
+  passwordReset: job<{ userId: string }>('mailers', 'password_reset'),
+  /** A message rendered by its caller, sent as is. */
+  sendMail: job<{ to: string; subject: string; text: string; html?: string }>('mailers', 'send'),
+  /** Periodic: publishes the scheduled statuses that are due. */
+  scheduledStatuses: job<null>('scheduler', 'scheduled_statuses'),
+  /** Periodic: prunes completed jobs of the database queue. */
+  housekeeping: job<null>('scheduler', 'housekeeping'),
+} as const;
+
+/** Enqueues a job of one of the types above, with its data type checked. */
+export function enqueueJob<Data extends JsonValue>(
+  ctx: Pick<Context, 'queue'>,
+  type: JobType<Data>,
+  data: Data,
+  options?: EnqueueOptions,
+): Promise<EnqueueResult> {
+  return ctx.queue.enqueue(type.queue, type.name, data, options);
+}
