@@ -8,7 +8,7 @@ import {
   serializeToken,
 } from '../../convert/to-api/account.ts';
 import { updateProfile } from '../../domain/accounts/profile.ts';
-import { RegistrationClosedError, registerAccount } from '../../domain/accounts/registration.ts';
+import { registerAccount } from '../../domain/accounts/registration.ts';
 import { credentialView, getAccount, getAccounts, lookupAccount } from '../../domain/accounts/views.ts';
 import { parseScopes } from '../../domain/auth/scopes.ts';
 import type { Context } from '../../domain/context.ts';
@@ -34,25 +34,19 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
     const auth = request.auth!;
     if (auth.user !== null || auth.application === null) throw new ApiError(403, CLIENT_CREDENTIALS_REQUIRED);
     const params = (request.body ?? {}) as Params;
-    try {
-      const { token } = await registerAccount(ctx, {
-        username: params.username,
-        email: params.email,
-        password: params.password,
-        agreement: params.agreement,
-        locale: params.locale,
-        reason: params.reason,
-        ip: request.ip,
-        applicationId: auth.application.id,
-        scopes: parseScopes(auth.application.scopes),
-      });
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      return serializeToken(token!);
-    } catch (error) {
-      // Mastodon's `forbidden` for closed registrations.
-      if (error instanceof RegistrationClosedError) throw new ApiError(403, 'Forbidden');
-      throw error;
-    }
+    const { token } = await registerAccount(ctx, {
+      username: params.username,
+      email: params.email,
+      password: params.password,
+      agreement: params.agreement,
+      locale: params.locale,
+      reason: params.reason,
+      ip: request.ip,
+      applicationId: auth.application.id,
+      scopes: parseScopes(auth.application.scopes),
+    });
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    return serializeToken(token!);
   });
 
   app.get(

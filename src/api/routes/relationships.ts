@@ -6,10 +6,8 @@ import type { AccountRecord } from '../../domain/accounts/records.ts';
 import { type AccountView, getAccount, getAccounts, isAccountId } from '../../domain/accounts/views.ts';
 import type { Context } from '../../domain/context.ts';
 import { block, unblock } from '../../domain/relationships/blocks.ts';
-import { RelationshipError } from '../../domain/relationships/errors.ts';
 import {
   authorizeFollowRequest,
-  FollowRequestNotFoundError,
   follow,
   rejectFollowRequest,
   removeFromFollowers,
@@ -74,20 +72,6 @@ function optionalBoolean(params: Params, name: string): boolean | undefined {
   return cast;
 }
 
-/** Maps the domain's refusals to Mastodon's answers. */
-async function guarded<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof RelationshipError) {
-      const status = error.kind === 'self_follow' || error.kind === 'not_permitted' ? 403 : 422;
-      throw new ApiError(status, status === 422 ? `Validation failed: ${error.message}` : error.message);
-    }
-    if (error instanceof FollowRequestNotFoundError) throw notFound();
-    throw error;
-  }
-}
-
 /** Sets the Link header of an account list paged by hidden row ids (next only on a full page). */
 function linkAccounts(
   request: FastifyRequest,
@@ -141,13 +125,11 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
           languages = list as string[];
         }
       }
-      await guarded(() =>
-        follow(ctx, account, other, {
-          reblogs: optionalBoolean(params, 'reblogs'),
-          notify: optionalBoolean(params, 'notify'),
-          languages,
-        }),
-      );
+      await follow(ctx, account, other, {
+        reblogs: optionalBoolean(params, 'reblogs'),
+        notify: optionalBoolean(params, 'notify'),
+        languages,
+      });
       await setActionLimitHeaders(ctx, reply, account.id, 'follows');
       return relationshipOf(account.id, other.id);
     },
@@ -195,11 +177,8 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
         const { account } = currentUser(request);
         if (!isAccountId(request.params.id)) throw notFound();
         const requesterId = request.params.id;
-        await guarded(() =>
-          action === 'authorize'
-            ? authorizeFollowRequest(ctx, account.id, requesterId)
-            : rejectFollowRequest(ctx, account.id, requesterId),
-        );
+        if (action === 'authorize') await authorizeFollowRequest(ctx, account.id, requesterId);
+        else await rejectFollowRequest(ctx, account.id, requesterId);
         return relationshipOf(account.id, requesterId);
       },
     );
@@ -327,7 +306,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
       async (request) => {
         const { account } = currentUser(request);
         const other = await target(request.params.id);
-        await guarded(() => run(ctx, account.id, other.id));
+        await run(ctx, account.id, other.id);
         return relationshipOf(account.id, other.id);
       },
     );

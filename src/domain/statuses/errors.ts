@@ -1,25 +1,13 @@
-/**
- * A refusal of a status action that is not a field validation (those are ValidationError): the API
- * maps `kind` to Mastodon's status code (not_found 404, forbidden 403, unprocessable 422,
- * unavailable 503) and sends `message` with `extra` members.
- */
-export type StatusErrorKind = 'not_found' | 'forbidden' | 'unprocessable' | 'unavailable';
+import { DomainError, type DomainErrorKind, NOT_PERMITTED, RECORD_NOT_FOUND } from '../errors.ts';
 
-export class StatusError extends Error {
-  readonly kind: StatusErrorKind;
-  readonly extra: Record<string, unknown> | undefined;
+// Removed once the statuses split lands: the call sites then throw DomainError.
+export class StatusError extends DomainError {}
 
-  constructor(kind: StatusErrorKind, message: string, extra?: Record<string, unknown>) {
-    super(message);
-    this.name = 'StatusError';
-    this.kind = kind;
-    this.extra = extra;
-  }
-}
+export type StatusErrorKind = DomainErrorKind;
 
-export const NOT_FOUND = 'Record not found';
+export const NOT_FOUND = RECORD_NOT_FOUND;
 /** Mastodon::NotPermittedError's text. */
-export const NOT_ALLOWED = 'This action is not allowed';
+export const NOT_ALLOWED = NOT_PERMITTED;
 export const IN_REPLY_NOT_FOUND = 'The post you are trying to reply to does not appear to exist.';
 export const RETRY_LATER = 'There was a temporary problem serving your request, please try again';
 
