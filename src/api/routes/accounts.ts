@@ -14,6 +14,7 @@ import { parseScopes } from '../../domain/auth/scopes.ts';
 import type { Context } from '../../domain/context.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { stringList } from '../params.ts';
 
 /** Mastodon's DEFAULT_ACCOUNTS_LIMIT: the most ids `GET /api/v1/accounts` takes. */
 export const ACCOUNTS_BATCH_MAX = 40;
@@ -81,10 +82,8 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
   );
 
   app.get('/api/v1/accounts', { config: { auth: { scopes: READ, optional: true } } }, async (request) => {
-    const raw = (request.query as Params).id;
-    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
-      (id): id is string => typeof id === 'string',
-    );
+    // Blank ids count towards the limit (they find nothing).
+    const ids = stringList((request.query as Params).id, { keepBlank: true });
     if (new Set(ids).size > ACCOUNTS_BATCH_MAX) {
       throw new ApiError(422, `Too many ids: at most ${ACCOUNTS_BATCH_MAX} accounts at once`);
     }

@@ -32,6 +32,7 @@ import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { INVALID_LIMIT, parsePage, setLinkHeader } from '../pagination.ts';
+import { stringList } from '../params.ts';
 
 type Params = Record<string, unknown>;
 type IdRoute = { Params: { id: string } };
@@ -55,12 +56,6 @@ function paramsOf(request: FastifyRequest): Params {
     ...((request.query as Params | undefined) ?? {}),
     ...((request.body as Params | null | undefined) ?? {}),
   };
-}
-
-/** `id[]=…` (or a single `id=…`) as strings. */
-function idList(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.filter((id): id is string => typeof id === 'string');
 }
 
 /** An optional boolean parameter; anything Rails would not read as a boolean is a 422 naming it. */
@@ -367,7 +362,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
       const { account } = currentUser(request);
       const params = request.query as Params;
       const withSuspended = castBoolean(params.with_suspended) === true;
-      const views = (await getAccounts(ctx, idList(params.id))).filter(
+      const views = (await getAccounts(ctx, stringList(params.id))).filter(
         (view) => withSuspended || view.account.suspendedAt === null,
       );
       const found = await relationships(
@@ -384,7 +379,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ_FOLLOWS, user: true } } },
     async (request) => {
       const { account } = currentUser(request);
-      const views = (await getAccounts(ctx, idList((request.query as Params).id))).filter(
+      const views = (await getAccounts(ctx, stringList((request.query as Params).id))).filter(
         (view) => view.account.suspendedAt === null,
       );
       const result = await familiarFollowers(

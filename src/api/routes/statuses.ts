@@ -32,6 +32,7 @@ import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
+import { stringList, viewerOf } from '../params.ts';
 
 type Params = Record<string, unknown>;
 
@@ -41,15 +42,7 @@ const WRITE = ['write', 'write:statuses'];
 /** At most this many ids in `GET /api/v1/statuses?id[]=` (Mastodon's DEFAULT_STATUSES_LIMIT). */
 const MAX_BATCH_IDS = 20;
 
-const viewerOf = (request: FastifyRequest): string | null => request.auth?.account?.id ?? null;
-
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
-  const items = Array.isArray(value) ? value : [value];
-  return items.filter((v): v is string => typeof v === 'string' && v !== '');
-}
 
 /** `poll[...]` parameters; a malformed poll is a 422 naming the field. */
 function parsePoll(value: unknown): PollParams | null {
