@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { ActionLimitError } from '../../src/domain/action-limits.ts';
 import { DomainError, type DomainErrorKind, isDomainError, notFound } from '../../src/domain/errors.ts';
 import { OAuthError } from '../../src/domain/oauth/errors.ts';
-import { StatusError } from '../../src/domain/statuses/errors.ts';
 import { ValidationError } from '../../src/domain/validation.ts';
 import { sendError } from '../../src/http/errors.ts';
 
@@ -44,11 +43,6 @@ test('each kind is answered with its status, the message and the extra members',
   }
   const missing = await throwing(notFound());
   assert.deepEqual([missing.statusCode, missing.json()], [404, { error: 'Record not found' }]);
-});
-
-test('the statuses subclass maps as any DomainError', async () => {
-  const res = await throwing(new StatusError('forbidden', 'This action is not allowed'));
-  assert.deepEqual([res.statusCode, res.json()], [403, { error: 'This action is not allowed' }]);
 });
 
 test('a ValidationError is a 422 with its details', async () => {
