@@ -6,7 +6,7 @@ import { castBoolean } from '../../domain/accounts/profile.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
 import type { ActionFamily } from '../../domain/action-limits.ts';
 import type { Context } from '../../domain/context.ts';
-import { isDomainError } from '../../domain/errors.ts';
+import { DomainError, isDomainError } from '../../domain/errors.ts';
 import {
   bookmark,
   deleteStatus,
@@ -112,11 +112,11 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
         });
       } catch (error) {
         // Mastodon lists the accounts the client did not expect to mention, as Account entities: the
-        // domain names them by id and only the API can render them, so this 422 is built here.
+        // domain names them by id and only the API can render them, so the body member is built here.
         if (isDomainError(error, 'unprocessable') && Array.isArray(error.extra?.unexpectedAccountIds)) {
           const views = await getAccounts(ctx, error.extra.unexpectedAccountIds as string[]);
-          throw new ApiError(422, error.message, {
-            extra: { unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)) },
+          throw new DomainError(error.kind, error.message, {
+            unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)),
           });
         }
         throw error;
