@@ -13,6 +13,8 @@
  * Limits: at most MAX_PARAMS pairs and MAX_DEPTH levels of nesting; `__proto__` keys are dropped.
  */
 
+import type { FastifyRequest } from 'fastify';
+
 export const MAX_PARAMS = 1000;
 export const MAX_DEPTH = 8;
 
@@ -121,3 +123,30 @@ export function parseParams(input: string, options: ParseOptions = {}): ParamObj
   }
   return result;
 }
+
+// Reading parsed parameters: the one copy every route uses.
+
+/** What Rails' boolean casting reads as false (any case); blank is absent. */
+const FALSE_SPELLINGS = ['0', 'f', 'false', 'off'];
+
+/** Rails' truthy_param?: any present value but the false spellings; a list is true when it holds anything. */
+export function truthy(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.length > 0;
+  return !FALSE_SPELLINGS.includes(String(value).toLowerCase());
+}
+
+/**
+ * Rails' `Array(param)`: the strings of `x[]=a&x[]=b` or of a single `x=a`, other values dropped.
+ * Blank entries are dropped too unless `keepBlank`: a notification `types[]=` names no known type
+ * and so matches nothing, as in Mastodon, rather than meaning "no filter".
+ */
+export function stringList(value: unknown, options: { keepBlank?: boolean } = {}): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value : [value];
+  return items.filter((v): v is string => typeof v === 'string' && (options.keepBlank === true || v !== ''));
+}
+
+/** The signed-in account reading, or null for an anonymous request (public endpoints). */
+export const viewerOf = (request: FastifyRequest): string | null => request.auth?.account?.id ?? null;

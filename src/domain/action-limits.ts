@@ -1,4 +1,5 @@
 import type { Context } from './context.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Per-account action limits (Mastodon's RateLimiter, mastodon.md §8.1): beside the request
@@ -27,12 +28,14 @@ export interface ActionLimitState {
   resetAt: Date;
 }
 
-/** The account has used up a family's allowance; the API answers 429 with the state's headers. */
-export class ActionLimitError extends Error {
+/**
+ * The account has used up a family's allowance: `rate_limited`, carrying the window so that the
+ * 429 can say in X-RateLimit-* when it ends.
+ */
+export class ActionLimitError extends DomainError {
   readonly state: ActionLimitState;
   constructor(state: ActionLimitState) {
-    super('Too many requests');
-    this.name = 'ActionLimitError';
+    super('rate_limited', 'Too many requests');
     this.state = state;
   }
 }

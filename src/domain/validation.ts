@@ -5,8 +5,10 @@
  *        "details": {"username": [{"error": "ERR_TAKEN", "description": "has already been taken"}], …}}
  *
  * Domain functions collect every problem of an input before refusing it (clients show them all at
- * once, next to their fields), then throw one ValidationError; the API turns it into the 422.
+ * once, next to their fields), then throw one ValidationError: an `unprocessable` DomainError whose
+ * `details` are also its body's extra member, so src/http/errors.ts answers it as any other 422.
  */
+import { DomainError } from './errors.ts';
 
 /** The error codes clients know (ERR_ + ActiveModel's error type, upper-cased). */
 export type ValidationCode =
@@ -73,18 +75,23 @@ export class Validator {
   }
 }
 
-export class ValidationError extends Error {
+export class ValidationError extends DomainError {
   readonly details: Record<string, ValidationDetail[]>;
 
   constructor(entries: readonly Entry[]) {
-    super(`Validation failed: ${entries.map((e) => `${e.label} ${e.detail.description}`).join(', ')}`);
-    this.name = 'ValidationError';
     const details: Record<string, ValidationDetail[]> = {};
     for (const entry of entries) {
       const list = details[entry.field] ?? [];
       list.push(entry.detail);
       details[entry.field] = list;
     }
+    super(
+      'unprocessable',
+      `Validation failed: ${entries.map((e) => `${e.label} ${e.detail.description}`).join(', ')}`,
+      { details },
+    );
+    // Still read by the scheduled-status publisher (src/domain/statuses/create.ts) until the statuses split lands.
+    this.name = 'ValidationError';
     this.details = details;
   }
 

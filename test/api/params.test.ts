@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_DEPTH, MAX_PARAMS, ParamsError, parseParams } from '../../src/api/params.ts';
+import { MAX_DEPTH, MAX_PARAMS, ParamsError, parseParams, stringList, truthy } from '../../src/api/params.ts';
 
 const parse = (input: string) => JSON.parse(JSON.stringify(parseParams(input, { strict: true })));
 
@@ -48,4 +48,21 @@ test('conflicts and limits: errors when strict (bodies), skipped otherwise (quer
   const many = Array.from({ length: MAX_PARAMS + 1 }, (_, i) => `p${i}=1`).join('&');
   assert.throws(() => parseParams(many, { strict: true }), ParamsError);
   assert.equal(Object.keys(parseParams(many)).length, MAX_PARAMS);
+});
+
+test('truthy reads Rails boolean parameters: absent and the false spellings are false', () => {
+  for (const value of [undefined, null, '', '0', 'f', 'false', 'off', 'FALSE', 'Off', false, []]) {
+    assert.equal(truthy(value), false, JSON.stringify(value));
+  }
+  for (const value of ['1', 'true', 't', 'yes', 'anything', true, ['1']]) {
+    assert.equal(truthy(value), true, JSON.stringify(value));
+  }
+});
+
+test('stringList is Array(param) of strings, blank entries dropped unless kept', () => {
+  assert.deepEqual(stringList(undefined), []);
+  assert.deepEqual(stringList(''), []);
+  assert.deepEqual(stringList('a'), ['a']);
+  assert.deepEqual(stringList(['a', '', 'b', { c: '1' }]), ['a', 'b']);
+  assert.deepEqual(stringList(['a', ''], { keepBlank: true }), ['a', '']);
 });

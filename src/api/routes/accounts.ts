@@ -8,12 +8,13 @@ import {
   serializeToken,
 } from '../../convert/to-api/account.ts';
 import { updateProfile } from '../../domain/accounts/profile.ts';
-import { RegistrationClosedError, registerAccount } from '../../domain/accounts/registration.ts';
+import { registerAccount } from '../../domain/accounts/registration.ts';
 import { credentialView, getAccount, getAccounts, lookupAccount } from '../../domain/accounts/views.ts';
 import { parseScopes } from '../../domain/auth/scopes.ts';
 import type { Context } from '../../domain/context.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { stringList } from '../params.ts';
 
 /** Mastodon's DEFAULT_ACCOUNTS_LIMIT: the most ids `GET /api/v1/accounts` takes. */
 export const ACCOUNTS_BATCH_MAX = 40;
@@ -34,25 +35,19 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
     const auth = request.auth!;
     if (auth.user !== null || auth.application === null) throw new ApiError(403, CLIENT_CREDENTIALS_REQUIRED);
     const params = (request.body ?? {}) as Params;
-    try {
-      const { token } = await registerAccount(ctx, {
-        username: params.username,
-        email: params.email,
-        password: params.password,
-        agreement: params.agreement,
-        locale: params.locale,
-        reason: params.reason,
-        ip: request.ip,
-        applicationId: auth.application.id,
-        scopes: parseScopes(auth.application.scopes),
-      });
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      return serializeToken(token!);
-    } catch (error) {
-      // Mastodon's `forbidden` for closed registrations.
-      if (error instanceof RegistrationClosedError) throw new ApiError(403, 'Forbidden');
-      throw error;
-    }
+    const { token } = await registerAccount(ctx, {
+      username: params.username,
+      email: params.email,
+      password: params.password,
+      agreement: params.agreement,
+      locale: params.locale,
+      reason: params.reason,
+      ip: request.ip,
+      applicationId: auth.application.id,
+      scopes: parseScopes(auth.application.scopes),
+    });
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    return serializeToken(token!);
   });
 
   app.get(
@@ -87,10 +82,8 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
   );
 
   app.get('/api/v1/accounts', { config: { auth: { scopes: READ, optional: true } } }, async (request) => {
-    const raw = (request.query as Params).id;
-    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
-      (id): id is string => typeof id === 'string',
-    );
+    // Blank ids count towards the limit (they find nothing).
+    const ids = stringList((request.query as Params).id, { keepBlank: true });
     if (new Set(ids).size > ACCOUNTS_BATCH_MAX) {
       throw new ApiError(422, `Too many ids: at most ${ACCOUNTS_BATCH_MAX} accounts at once`);
     }

@@ -40,6 +40,7 @@ import { visibleStatusIds } from '../../domain/visibility/visibility.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
+import { stringList, truthy } from '../params.ts';
 
 const READ = { auth: { scopes: ['read', 'read:notifications'], user: true } };
 const WRITE = { auth: { scopes: ['write', 'write:notifications'], user: true } };
@@ -51,24 +52,10 @@ const COUNT_PAGE = { defaultLimit: 100, maxLimit: 1000 };
 type Params = Record<string, unknown>;
 type Entity = Record<string, unknown>;
 
-/** Rails' `Array(param)`: a list from `x[]=a&x[]=b` or a single `x=a`. */
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
-  const items = Array.isArray(value) ? value : [value];
-  return items.filter((v): v is string => typeof v === 'string');
-}
-
-/** Rails' truthy_param?: any present value that is not one of the false spellings. */
-function truthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return false;
-  if (typeof value === 'boolean') return value;
-  return !['0', 'f', 'false', 'off', 'F', 'FALSE', 'OFF', 'False', 'Off'].includes(String(value));
-}
-
 function filterFrom(query: Params, withAccount: boolean): NotificationFilter {
   const filter: NotificationFilter = {
-    types: stringList(query.types),
-    excludeTypes: stringList(query.exclude_types),
+    types: stringList(query.types, { keepBlank: true }),
+    excludeTypes: stringList(query.exclude_types, { keepBlank: true }),
     includeFiltered: truthy(query.include_filtered),
   };
   if (withAccount && typeof query.account_id === 'string' && query.account_id !== '') {
@@ -79,7 +66,7 @@ function filterFrom(query: Params, withAccount: boolean): NotificationFilter {
 }
 
 function groupedFilterFrom(query: Params): GroupedFilter {
-  return { ...filterFrom(query, false), groupedTypes: stringList(query.grouped_types) };
+  return { ...filterFrom(query, false), groupedTypes: stringList(query.grouped_types, { keepBlank: true }) };
 }
 
 /** Serialized accounts and statuses by id, for the viewer: what the entities embed. */

@@ -4,7 +4,7 @@ import type { IssuedToken } from '../../domain/auth/tokens.ts';
 import type { Context } from '../../domain/context.ts';
 import { authenticateClient } from '../../domain/oauth/applications.ts';
 import { CODE_CHALLENGE_METHODS } from '../../domain/oauth/authorization.ts';
-import { missingParam, OAuthError, oauthErrorStatus } from '../../domain/oauth/errors.ts';
+import { missingParam, OAuthError } from '../../domain/oauth/errors.ts';
 import {
   clientCredentialsToken,
   exchangeAuthorizationCode,
@@ -18,7 +18,8 @@ import { ApiError } from '../errors.ts';
 /**
  * Mastodon's OAuth 2 endpoints (mastodon.md §2): the token endpoint, revocation (RFC 7009),
  * userinfo, and the RFC 8414 metadata document. The user-facing `/oauth/authorize` pages live in
- * src/pages/oauth. Errors follow RFC 6749 §5.2 with Doorkeeper's descriptions and status codes.
+ * src/pages/oauth. Errors are thrown as OAuthError; src/http/errors.ts answers them as RFC 6749 §5.2
+ * with Doorkeeper's descriptions and status codes.
  */
 
 const GRANT_TYPES = ['authorization_code', 'client_credentials', 'password'] as const;
@@ -47,7 +48,15 @@ function formDecode(value: string): string {
 interface ClientCredentials {
   clientId: string;
   clientSecret: string;
-  basic: boolean;
+}
+
+/** `Authorization: Basic …` as client_secret_basic sends it; the credentials are group 1. */
+const BASIC_CREDENTIALS = /^Basic\s+([A-Za-z0-9+/=_-]*)\s*$/i;
+
+/** Whether the client authenticated with HTTP Basic (its 401 then challenges Basic, RFC 6749 §5.2). */
+export function sentBasicCredentials(request: FastifyRequest): boolean {
+  const header = request.headers.authorization;
+  return typeof header === 'string' && BASIC_CREDENTIALS.test(header);
 }
 
 /** client_secret_basic first (the Authorization header), then client_secret_post. */
@@ -57,33 +66,21 @@ function clientCredentials(
 ): ClientCredentials | null {
   const header = request.headers.authorization;
   if (typeof header === 'string') {
-    const match = /^Basic\s+([A-Za-z0-9+/=_-]*)\s*$/i.exec(header);
+    const match = BASIC_CREDENTIALS.exec(header);
     if (match) {
       const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon === -1) return { clientId: formDecode(decoded), clientSecret: '', basic: true };
+      if (colon === -1) return { clientId: formDecode(decoded), clientSecret: '' };
       return {
         clientId: formDecode(decoded.slice(0, colon)),
         clientSecret: formDecode(decoded.slice(colon + 1)),
-        basic: true,
       };
     }
   }
   if (params.client_id !== undefined) {
-    return { clientId: params.client_id, clientSecret: params.client_secret ?? '', basic: false };
+    return { clientId: params.client_id, clientSecret: params.client_secret ?? '' };
   }
   return null;
-}
-
-function oauthError(error: OAuthError, basic = false): ApiError {
-  const status = oauthErrorStatus(error.code);
-  const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
-  if (status === 401) {
-    headers['www-authenticate'] = basic
-      ? 'Basic realm="Woolly"'
-      : `Bearer realm="Woolly", error="${error.code}", error_description="${error.description.replace(/"/g, "'")}"`;
-  }
-  return new ApiError(status, error.code, { extra: { error_description: error.description }, headers });
 }
 
 async function authenticatedClient(ctx: Context, request: FastifyRequest, params: Record<string, string>) {
@@ -92,7 +89,7 @@ async function authenticatedClient(ctx: Context, request: FastifyRequest, params
     credentials === null
       ? null
       : await authenticateClient(ctx, credentials.clientId, credentials.clientSecret);
-  if (application === null) throw oauthError(new OAuthError('invalid_client'), credentials?.basic ?? false);
+  if (application === null) throw new OAuthError('invalid_client');
   return application;
 }
 
@@ -136,39 +133,29 @@ export function oauthRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/oauth/token', async (request, reply) => {
     const params = oauthParams(request);
     const grantType = params.grant_type;
-    try {
-      if (!grantType) throw missingParam('grant_type');
-      if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
-        throw new OAuthError('unsupported_grant_type');
-      }
-      if (grantType === 'password' && !(await passwordGrantEnabled(ctx))) {
-        throw new OAuthError('unsupported_grant_type');
-      }
-    } catch (error) {
-      if (error instanceof OAuthError) throw oauthError(error);
-      throw error;
+    if (!grantType) throw missingParam('grant_type');
+    if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
+      throw new OAuthError('unsupported_grant_type');
+    }
+    if (grantType === 'password' && !(await passwordGrantEnabled(ctx))) {
+      throw new OAuthError('unsupported_grant_type');
     }
     const application = await authenticatedClient(ctx, request, params);
     let token: IssuedToken;
-    try {
-      if (grantType === 'authorization_code') {
-        token = await exchangeAuthorizationCode(ctx, application, {
-          code: params.code,
-          redirectUri: params.redirect_uri,
-          codeVerifier: params.code_verifier,
-        });
-      } else if (grantType === 'client_credentials') {
-        token = await clientCredentialsToken(ctx, application, { scope: params.scope });
-      } else {
-        token = await passwordToken(ctx, application, {
-          username: params.username,
-          password: params.password,
-          scope: params.scope,
-        });
-      }
-    } catch (error) {
-      if (error instanceof OAuthError) throw oauthError(error);
-      throw error;
+    if (grantType === 'authorization_code') {
+      token = await exchangeAuthorizationCode(ctx, application, {
+        code: params.code,
+        redirectUri: params.redirect_uri,
+        codeVerifier: params.code_verifier,
+      });
+    } else if (grantType === 'client_credentials') {
+      token = await clientCredentialsToken(ctx, application, { scope: params.scope });
+    } else {
+      token = await passwordToken(ctx, application, {
+        username: params.username,
+        password: params.password,
+        scope: params.scope,
+      });
     }
     noStore(reply);
     return serializeToken(token);
@@ -177,10 +164,12 @@ export function oauthRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/oauth/revoke', async (request, reply) => {
     const params = oauthParams(request);
     const application = await authenticatedClient(ctx, request, params);
-    if (!params.token) throw oauthError(missingParam('token'));
+    if (!params.token) throw missingParam('token');
     const result = await revokeTokenForClient(ctx, application, params.token);
     noStore(reply);
     if (result === 'forbidden') {
+      // Doorkeeper's revocation answers this one 403, not the 401 RFC 6749 gives unauthorized_client
+      // elsewhere (the client did authenticate; the token is not its own): said here, not thrown as OAuthError.
       throw new ApiError(403, 'unauthorized_client', {
         extra: { error_description: 'You are not authorized to revoke this token' },
       });

@@ -6,10 +6,8 @@ import type { AccountRecord } from '../../domain/accounts/records.ts';
 import { type AccountView, getAccount, getAccounts, isAccountId } from '../../domain/accounts/views.ts';
 import type { Context } from '../../domain/context.ts';
 import { block, unblock } from '../../domain/relationships/blocks.ts';
-import { RelationshipError } from '../../domain/relationships/errors.ts';
 import {
   authorizeFollowRequest,
-  FollowRequestNotFoundError,
   follow,
   rejectFollowRequest,
   removeFromFollowers,
@@ -34,6 +32,7 @@ import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { INVALID_LIMIT, parsePage, setLinkHeader } from '../pagination.ts';
+import { stringList } from '../params.ts';
 
 type Params = Record<string, unknown>;
 type IdRoute = { Params: { id: string } };
@@ -59,12 +58,6 @@ function paramsOf(request: FastifyRequest): Params {
   };
 }
 
-/** `id[]=…` (or a single `id=…`) as strings. */
-function idList(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.filter((id): id is string => typeof id === 'string');
-}
-
 /** An optional boolean parameter; anything Rails would not read as a boolean is a 422 naming it. */
 function optionalBoolean(params: Params, name: string): boolean | undefined {
   const value = params[name];
@@ -72,20 +65,6 @@ function optionalBoolean(params: Params, name: string): boolean | undefined {
   const cast = castBoolean(value);
   if (cast === undefined) throw ValidationError.of(name, name, 'ERR_INVALID');
   return cast;
-}
-
-/** Maps the domain's refusals to Mastodon's answers. */
-async function guarded<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof RelationshipError) {
-      const status = error.kind === 'self_follow' || error.kind === 'not_permitted' ? 403 : 422;
-      throw new ApiError(status, status === 422 ? `Validation failed: ${error.message}` : error.message);
-    }
-    if (error instanceof FollowRequestNotFoundError) throw notFound();
-    throw error;
-  }
 }
 
 /** Sets the Link header of an account list paged by hidden row ids (next only on a full page). */
@@ -141,13 +120,11 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
           languages = list as string[];
         }
       }
-      await guarded(() =>
-        follow(ctx, account, other, {
-          reblogs: optionalBoolean(params, 'reblogs'),
-          notify: optionalBoolean(params, 'notify'),
-          languages,
-        }),
-      );
+      await follow(ctx, account, other, {
+        reblogs: optionalBoolean(params, 'reblogs'),
+        notify: optionalBoolean(params, 'notify'),
+        languages,
+      });
       await setActionLimitHeaders(ctx, reply, account.id, 'follows');
       return relationshipOf(account.id, other.id);
     },
@@ -195,11 +172,8 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
         const { account } = currentUser(request);
         if (!isAccountId(request.params.id)) throw notFound();
         const requesterId = request.params.id;
-        await guarded(() =>
-          action === 'authorize'
-            ? authorizeFollowRequest(ctx, account.id, requesterId)
-            : rejectFollowRequest(ctx, account.id, requesterId),
-        );
+        if (action === 'authorize') await authorizeFollowRequest(ctx, account.id, requesterId);
+        else await rejectFollowRequest(ctx, account.id, requesterId);
         return relationshipOf(account.id, requesterId);
       },
     );
@@ -327,7 +301,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
       async (request) => {
         const { account } = currentUser(request);
         const other = await target(request.params.id);
-        await guarded(() => run(ctx, account.id, other.id));
+        await run(ctx, account.id, other.id);
         return relationshipOf(account.id, other.id);
       },
     );
@@ -388,7 +362,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
       const { account } = currentUser(request);
       const params = request.query as Params;
       const withSuspended = castBoolean(params.with_suspended) === true;
-      const views = (await getAccounts(ctx, idList(params.id))).filter(
+      const views = (await getAccounts(ctx, stringList(params.id))).filter(
         (view) => withSuspended || view.account.suspendedAt === null,
       );
       const found = await relationships(
@@ -405,7 +379,7 @@ export function relationshipRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ_FOLLOWS, user: true } } },
     async (request) => {
       const { account } = currentUser(request);
-      const views = (await getAccounts(ctx, idList((request.query as Params).id))).filter(
+      const views = (await getAccounts(ctx, stringList((request.query as Params).id))).filter(
         (view) => view.account.suspendedAt === null,
       );
       const result = await familiarFollowers(

@@ -9,18 +9,9 @@ import {
 } from '../../domain/statuses/scheduled.ts';
 import { currentUser } from '../auth.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
-import { statusErrorToApi } from './statuses.ts';
 
 const READ = ['read', 'read:statuses'];
 const WRITE = ['write', 'write:statuses'];
-
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw statusErrorToApi(error);
-  }
-}
 
 /** `/api/v1/scheduled_statuses`: the user's statuses waiting for their time. */
 export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void {
@@ -41,9 +32,7 @@ export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void 
     { config: { auth: { scopes: READ, user: true } } },
     async (request) => {
       const { account } = currentUser(request);
-      return serializeScheduledStatus(
-        await guarded(() => getScheduledStatus(ctx, account.id, request.params.id)),
-      );
+      return serializeScheduledStatus(await getScheduledStatus(ctx, account.id, request.params.id));
     },
   );
 
@@ -54,9 +43,7 @@ export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void 
       const { account } = currentUser(request);
       const body = (request.body ?? {}) as Record<string, unknown>;
       const at = typeof body.scheduled_at === 'string' ? body.scheduled_at : null;
-      return serializeScheduledStatus(
-        await guarded(() => rescheduleStatus(ctx, account.id, request.params.id, at)),
-      );
+      return serializeScheduledStatus(await rescheduleStatus(ctx, account.id, request.params.id, at));
     },
   );
 
@@ -65,7 +52,7 @@ export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void 
     { config: { auth: { scopes: WRITE, user: true } } },
     async (request) => {
       const { account } = currentUser(request);
-      await guarded(() => cancelScheduledStatus(ctx, account.id, request.params.id));
+      await cancelScheduledStatus(ctx, account.id, request.params.id);
       return {};
     },
   );

@@ -6,12 +6,12 @@ import { castBoolean } from '../../domain/accounts/profile.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
 import type { ActionFamily } from '../../domain/action-limits.ts';
 import type { Context } from '../../domain/context.ts';
+import { DomainError, isDomainError } from '../../domain/errors.ts';
 import { bookmark, unbookmark } from '../../domain/statuses/bookmark.ts';
 import type { StatusParams } from '../../domain/statuses/compose.ts';
 import { postStatus } from '../../domain/statuses/create.ts';
 import { deleteStatus } from '../../domain/statuses/delete.ts';
 import { type EditParams, editStatus, statusHistory } from '../../domain/statuses/edit.ts';
-import { StatusError } from '../../domain/statuses/errors.ts';
 import { favourite, unfavourite } from '../../domain/statuses/favourite.ts';
 import { muteConversation } from '../../domain/statuses/mute.ts';
 import { pin, unpin } from '../../domain/statuses/pin.ts';
@@ -24,6 +24,7 @@ import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
+import { stringList, viewerOf } from '../params.ts';
 
 type Params = Record<string, unknown>;
 
@@ -33,30 +34,7 @@ const WRITE = ['write', 'write:statuses'];
 /** At most this many ids in `GET /api/v1/statuses?id[]=` (Mastodon's DEFAULT_STATUSES_LIMIT). */
 const MAX_BATCH_IDS = 20;
 
-const viewerOf = (request: FastifyRequest): string | null => request.auth?.account?.id ?? null;
-
-/** Turns the domain's refusals into Mastodon's responses. */
-export function statusErrorToApi(error: unknown): unknown {
-  if (!(error instanceof StatusError)) return error;
-  const status = { not_found: 404, forbidden: 403, unprocessable: 422, unavailable: 503 }[error.kind];
-  return new ApiError(status, error.message);
-}
-
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw statusErrorToApi(error);
-  }
-}
-
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
-  const items = Array.isArray(value) ? value : [value];
-  return items.filter((v): v is string => typeof v === 'string' && v !== '');
-}
 
 /** `poll[...]` parameters; a malformed poll is a 422 naming the field. */
 function parsePoll(value: unknown): PollParams | null {
@@ -117,24 +95,24 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       const { account, user, auth } = currentUser(request);
       const body = (request.body ?? {}) as Params;
       const idempotency = request.headers['idempotency-key'];
-      const result = await guarded(async () => {
-        try {
-          return await postStatus(ctx, { account, user }, parseStatusParams(body), {
-            applicationId: auth.application?.id ?? null,
-            idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
-            scheduledAt: str(body.scheduled_at) || null,
+      let result: Awaited<ReturnType<typeof postStatus>>;
+      try {
+        result = await postStatus(ctx, { account, user }, parseStatusParams(body), {
+          applicationId: auth.application?.id ?? null,
+          idempotencyKey: typeof idempotency === 'string' ? idempotency : null,
+          scheduledAt: str(body.scheduled_at) || null,
+        });
+      } catch (error) {
+        // Mastodon lists the accounts the client did not expect to mention, as Account entities: the
+        // domain names them by id and only the API can render them, so the body member is built here.
+        if (isDomainError(error, 'unprocessable') && Array.isArray(error.extra?.unexpectedAccountIds)) {
+          const views = await getAccounts(ctx, error.extra.unexpectedAccountIds as string[]);
+          throw new DomainError(error.kind, error.message, {
+            unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)),
           });
-        } catch (error) {
-          // Mastodon lists the accounts the client did not expect to mention.
-          if (error instanceof StatusError && Array.isArray(error.extra?.unexpectedAccountIds)) {
-            const views = await getAccounts(ctx, error.extra.unexpectedAccountIds as string[]);
-            throw new ApiError(422, error.message, {
-              extra: { unexpected_accounts: views.map((v) => serializeAccount(v, ctx.config)) },
-            });
-          }
-          throw error;
         }
-      });
+        throw error;
+      }
       if (result.kind === 'scheduled') return serializeScheduledStatus(result.scheduled);
       await setActionLimitHeaders(ctx, reply, account.id, 'statuses');
       return one(ctx, account.id, result.status.id);
@@ -162,7 +140,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ, optional: true } } },
     async (request) => {
       const viewer = viewerOf(request);
-      const status = await guarded(() => visibleStatus(ctx, viewer, request.params.id));
+      const status = await visibleStatus(ctx, viewer, request.params.id);
       return one(ctx, viewer, status.id);
     },
   );
@@ -180,7 +158,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       if (body.language !== undefined) params.language = str(body.language);
       if (body.media_ids !== undefined) params.mediaIds = stringList(body.media_ids);
       if (body.poll !== undefined) params.poll = parsePoll(body.poll);
-      const status = await guarded(() => editStatus(ctx, { account, user }, request.params.id, params));
+      const status = await editStatus(ctx, { account, user }, request.params.id, params);
       return one(ctx, account.id, status.id);
     },
   );
@@ -196,7 +174,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       }
       // Rendered before the deletion, with the source text for redrafting (Mastodon's order).
       const entity = serializeStatus(view, ctx.config, { source: true });
-      await guarded(() => deleteStatus(ctx, account.id, view.status.id));
+      await deleteStatus(ctx, account.id, view.status.id);
       return entity;
     },
   );
@@ -206,7 +184,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ, optional: true } } },
     async (request) => {
       const viewer = viewerOf(request);
-      const { ancestors, descendants } = await guarded(() => statusContext(ctx, viewer, request.params.id));
+      const { ancestors, descendants } = await statusContext(ctx, viewer, request.params.id);
       const views = new Map(
         (await loadStatusViews(ctx, viewer, [...ancestors, ...descendants])).map((v) => [v.status.id, v]),
       );
@@ -224,7 +202,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ, optional: true } } },
     async (request) => {
       const viewer = viewerOf(request);
-      const { status, versions } = await guarded(() => statusHistory(ctx, viewer, request.params.id));
+      const { status, versions } = await statusHistory(ctx, viewer, request.params.id);
       const view = await loadStatusView(ctx, viewer, status.id);
       if (view === undefined) throw new ApiError(404, 'Record not found');
       const account = serializeAccount(view.account, ctx.config);
@@ -237,7 +215,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ, user: true } } },
     async (request) => {
       const { account } = currentUser(request);
-      const status = await guarded(() => visibleStatus(ctx, account.id, request.params.id));
+      const status = await visibleStatus(ctx, account.id, request.params.id);
       return { id: status.id, text: status.text, spoiler_text: status.spoilerText };
     },
   );
@@ -254,7 +232,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       { config: { auth: { scopes, user: true } } },
       async (request, reply) => {
         const { account } = currentUser(request);
-        const status = await guarded(() => run(request, account.id, request.params.id));
+        const status = await run(request, account.id, request.params.id);
         if (limited !== undefined) await setActionLimitHeaders(ctx, reply, account.id, limited);
         return one(ctx, account.id, status.id);
       },
@@ -293,7 +271,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       async (request, reply) => {
         const viewer = viewerOf(request);
         const page = parsePage(request.query, { defaultLimit: 40, maxLimit: 80 });
-        const items = await guarded(() => load(ctx, viewer, request.params.id, page));
+        const items = await load(ctx, viewer, request.params.id, page);
         const views = new Map(
           (
             await getAccounts(
@@ -315,7 +293,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
     { config: { auth: { scopes: READ, optional: true } } },
     async (request) => {
       const viewer = viewerOf(request);
-      const { poll } = await guarded(() => visiblePoll(ctx, viewer, request.params.id));
+      const { poll } = await visiblePoll(ctx, viewer, request.params.id);
       return serializePoll(await pollView(ctx, viewer, poll), viewer !== null);
     },
   );
@@ -335,7 +313,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       const choices = raw.map((c) =>
         typeof c === 'number' ? c : typeof c === 'string' && /^\d+$/.test(c) ? Number(c) : -1,
       );
-      const poll = await guarded(() => vote(ctx, account.id, request.params.id, choices));
+      const poll = await vote(ctx, account.id, request.params.id, choices);
       return serializePoll(await pollView(ctx, account.id, poll), true);
     },
   );

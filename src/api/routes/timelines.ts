@@ -12,24 +12,11 @@ import {
 import { currentUser } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
+import { stringList, truthy, viewerOf } from '../params.ts';
 
 const READ = ['read', 'read:statuses'];
 
 type Params = Record<string, unknown>;
-
-/** Rails' truthy_param?: any present value that is not one of the false spellings. */
-function truthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return false;
-  if (Array.isArray(value)) return value.length > 0;
-  return !['0', 'f', 'false', 'off'].includes(String(value).toLowerCase());
-}
-
-function stringList(value: unknown): string[] {
-  const items = Array.isArray(value) ? value : value === undefined || value === '' ? [] : [value];
-  return items.filter((v): v is string => typeof v === 'string' && v !== '');
-}
-
-const viewerOf = (request: FastifyRequest): string | null => request.auth?.account?.id ?? null;
 
 /** Serializes a page of statuses and sets its Link header (next and prev on any non-empty page). */
 function respond(ctx: Context, request: FastifyRequest, reply: FastifyReply, views: StatusView[]) {

@@ -1,5 +1,4 @@
 import {
-  AdminError,
   type AdminModifyInput,
   adminApprove,
   adminCreateAccount,
@@ -9,6 +8,7 @@ import {
 } from '../../domain/accounts/admin.ts';
 import { enqueueConfirmation } from '../../domain/accounts/registration.ts';
 import type { Context } from '../../domain/context.ts';
+import { DomainError } from '../../domain/errors.ts';
 
 /**
  * `woolly accounts …`, tootctl's accounts commands (create, modify, delete, approve) plus `token`,
@@ -79,7 +79,8 @@ export async function accountsCommand(
       }
     }
   } catch (error) {
-    if (error instanceof AdminError) {
+    // An operator's mistake (no such user, a taken address…): one line, exit 1.
+    if (error instanceof DomainError) {
       err(`error: ${error.message}`);
       return 1;
     }

@@ -1,10 +1,10 @@
+import { DomainError } from '../../domain/errors.ts';
 import {
   getSettings,
   parseSettingText,
   type RegistrationsMode,
   SETTING_KEYS,
   type SettingsDeps,
-  SettingsError,
   updateSettings,
 } from '../../domain/settings/settings.ts';
 
@@ -55,7 +55,8 @@ export async function settingsCommand(
       }
     }
   } catch (error) {
-    if (error instanceof SettingsError) {
+    // A refused value: its message names the key.
+    if (error instanceof DomainError) {
       err(`error: ${error.message}`);
       return 1;
     }

@@ -5,6 +5,7 @@ import { accounts, oauthAccessTokens, oauthApplications, users, webSessions } fr
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { type IssuedToken, issueAccessToken } from '../auth/tokens.ts';
 import type { Context } from '../context.ts';
+import { DomainError, notFound } from '../errors.ts';
 import { getSettings } from '../settings/settings.ts';
 import { Validator } from '../validation.ts';
 import { insertLocalUser } from './create.ts';
@@ -17,16 +18,9 @@ import { checkEmail, checkUsername, findLocalAccountByUsername, normalizeEmail }
 /**
  * What the operator does from the command line (`woolly accounts …`, tootctl's accounts commands).
  * The operator is trusted: reserved usernames are allowed (tootctl's bypass_registration_checks),
- * and no confirmation mail is sent for an address the operator sets.
+ * and no confirmation mail is sent for an address the operator sets. Refusals are DomainErrors
+ * (not_found, unprocessable) whose message the CLI prints as one line, exit 1.
  */
-
-/** An operator-facing failure: one line, exit 1. */
-export class AdminError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdminError';
-  }
-}
 
 type Ctx = Pick<Context, 'database' | 'config'>;
 /** Changes that end sessions also close the account's streams. */
@@ -39,13 +33,13 @@ export function randomPassword(): string {
 
 async function roleNamed(ctx: Ctx, name: string): Promise<RoleRecord> {
   const role = await findRoleByName(ctx, name);
-  if (role === undefined) throw new AdminError('Cannot find user role with that name');
+  if (role === undefined) throw notFound('Cannot find user role with that name');
   return role;
 }
 
 async function localUser(ctx: Ctx, username: string): Promise<{ account: AccountRecord; user: UserRecord }> {
   const found = await findLocalAccountByUsername(ctx, username);
-  if (found === undefined) throw new AdminError('No user with such username');
+  if (found === undefined) throw notFound('No user with such username');
   return found;
 }
 
@@ -72,7 +66,7 @@ export async function adminCreateAccount(
   await checkUsername(ctx, v, input.username);
   // Reserved names are the operator's to use.
   const details = v.empty ? [] : collectMessages(v);
-  if (details.length > 0) throw new AdminError(details.join(', '));
+  if (details.length > 0) throw new DomainError('unprocessable', details.join(', '));
   const password = randomPassword();
   const open = (await getSettings(ctx)).registrations_mode === 'open';
   try {
@@ -87,7 +81,7 @@ export async function adminCreateAccount(
     return { ...created, password };
   } catch (error) {
     const taken = uniqueViolationAsTaken(error);
-    if (taken) throw new AdminError(taken.message.replace(/^Validation failed: /, ''));
+    if (taken) throw new DomainError('unprocessable', taken.message.replace(/^Validation failed: /, ''));
     throw error;
   }
 }
@@ -137,7 +131,7 @@ export async function adminModifyAccount(
     const v = new Validator();
     await checkEmail(ctx, v, email, { exceptUserId: user.id });
     const problems = collectMessages(v);
-    if (problems.length > 0) throw new AdminError(problems.join(', '));
+    if (problems.length > 0) throw new DomainError('unprocessable', problems.join(', '));
     change.email = email;
     change.unconfirmedEmail = null;
   }
@@ -197,7 +191,7 @@ export async function adminApprove(
 ): Promise<number> {
   if ('username' in target) {
     const { user } = await localUser(ctx, target.username).catch(() => {
-      throw new AdminError('No such account');
+      throw notFound('No such account');
     });
     if (user.approved) return 0;
     await ctx.database.db

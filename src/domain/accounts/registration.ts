@@ -3,6 +3,7 @@ import { accounts, users } from '../../db/schema/index.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { type IssuedToken, issueAccessToken } from '../auth/tokens.ts';
 import type { Context } from '../context.ts';
+import { DomainError } from '../errors.ts';
 import { enqueueJob, JOBS } from '../jobs.ts';
 import { getSettings } from '../settings/settings.ts';
 import { ValidationError, Validator } from '../validation.ts';
@@ -26,13 +27,8 @@ import {
 export const REASON_MAX = 420;
 /** Devise `confirm_within`. */
 export const CONFIRMATION_VALID_MS = 2 * 24 * 60 * 60 * 1000;
-
-export class RegistrationClosedError extends Error {
-  constructor() {
-    super('Registrations are not open');
-    this.name = 'RegistrationClosedError';
-  }
-}
+/** What Mastodon answers (403) to a sign-up while registrations are closed: no reason given. */
+export const REGISTRATIONS_CLOSED = 'Forbidden';
 
 export interface RegistrationInput {
   username: unknown;
@@ -67,7 +63,7 @@ function accepted(value: unknown): boolean {
 export async function registerAccount(ctx: Context, input: RegistrationInput): Promise<Registration> {
   const settings = await getSettings(ctx);
   if (settings.registrations_mode === 'none' || ctx.config.singleUserMode)
-    throw new RegistrationClosedError();
+    throw new DomainError('forbidden', REGISTRATIONS_CLOSED);
   const approvalRequired = settings.registrations_mode === 'approved';
 
   const v = new Validator();

@@ -5,6 +5,7 @@ import { users } from '../../db/schema/index.ts';
 import type { UserRecord } from '../accounts/records.ts';
 import type { Context } from '../context.ts';
 import { decrypt, encrypt } from '../crypto/encryption.ts';
+import { DomainError } from '../errors.ts';
 import { hashSecret } from './secrets.ts';
 
 /**
@@ -31,12 +32,8 @@ export interface TwoFactorSetup {
   uri: string;
 }
 
-export class TwoFactorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TwoFactorError';
-  }
-}
+/** The user's two-factor state does not allow the step (the pages check it before asking). */
+const stateConflict = (message: string) => new DomainError('conflict', message);
 
 export function twoFactorEnabled(
   user: Pick<UserRecord, 'otpRequiredForLogin' | 'otpSecretEncrypted'>,
@@ -61,7 +58,7 @@ export async function beginTwoFactorSetup(
   user: UserRecord,
   username: string,
 ): Promise<TwoFactorSetup> {
-  if (twoFactorEnabled(user)) throw new TwoFactorError('Two-factor authentication is already enabled');
+  if (twoFactorEnabled(user)) throw stateConflict('Two-factor authentication is already enabled');
   const secret = new Secret({ size: 20 });
   await ctx.database.db
     .update(users)
@@ -143,8 +140,8 @@ export async function confirmTwoFactorSetup(
   user: UserRecord,
   code: string,
 ): Promise<string[] | null> {
-  if (twoFactorEnabled(user)) throw new TwoFactorError('Two-factor authentication is already enabled');
-  if (user.otpSecretEncrypted === null) throw new TwoFactorError('Two-factor setup has not been started');
+  if (twoFactorEnabled(user)) throw stateConflict('Two-factor authentication is already enabled');
+  if (user.otpSecretEncrypted === null) throw stateConflict('Two-factor setup has not been started');
   if (!(await verifyTotp(ctx, user, code))) return null;
   const codes = newRecoveryCodes();
   await ctx.database.db
@@ -189,7 +186,7 @@ export async function regenerateRecoveryCodes(
   ctx: Pick<Context, 'database'>,
   user: UserRecord,
 ): Promise<string[]> {
-  if (!twoFactorEnabled(user)) throw new TwoFactorError('Two-factor authentication is not enabled');
+  if (!twoFactorEnabled(user)) throw stateConflict('Two-factor authentication is not enabled');
   return storeRecoveryCodes(ctx, user.id);
 }
 

@@ -1,7 +1,11 @@
+import { DomainError } from '../errors.ts';
+
 /**
  * OAuth 2 errors (RFC 6749 §4.1.2.1, §5.2) with the descriptions Mastodon's Doorkeeper gives
- * (config/locales/doorkeeper.en.yml). The HTTP layer turns them into a JSON body
- * `{error, error_description}` at the token endpoint, or a redirect / error page at authorize.
+ * (config/locales/doorkeeper.en.yml). Thrown at the token and revocation endpoints, they are answered
+ * by src/http/errors.ts as a JSON body `{error, error_description}` with the status RFC 6749 gives
+ * the code; the authorize page (src/pages/oauth) receives them as a result and renders a redirect or
+ * an error page instead.
  */
 export const OAUTH_ERROR_DESCRIPTIONS = {
   invalid_request:
@@ -22,23 +26,27 @@ export const OAUTH_ERROR_DESCRIPTIONS = {
 
 export type OAuthErrorCode = keyof typeof OAUTH_ERROR_DESCRIPTIONS;
 
-export class OAuthError extends Error {
+/**
+ * A DomainError carrying its RFC 6749 code, which decides the wire format and status. Its kind is
+ * what the code means to the domain (client authentication failed → forbidden, else unprocessable);
+ * the HTTP answer follows the code, not the kind.
+ */
+export class OAuthError extends DomainError {
   readonly code: OAuthErrorCode;
   readonly description: string;
 
   constructor(code: OAuthErrorCode, description: string = OAUTH_ERROR_DESCRIPTIONS[code]) {
-    super(description);
-    this.name = 'OAuthError';
+    super(isClientAuthentication(code) ? 'forbidden' : 'unprocessable', description);
     this.code = code;
     this.description = description;
   }
 }
 
+/** The codes that say the client could not be authenticated (Doorkeeper answers them 401). */
+export function isClientAuthentication(code: OAuthErrorCode): boolean {
+  return code === 'invalid_client' || code === 'unauthorized_client';
+}
+
 /** Doorkeeper's text for a missing parameter. */
 export const missingParam = (name: string): OAuthError =>
   new OAuthError('invalid_request', `Missing required parameter: ${name}.`);
-
-/** Doorkeeper answers 401 for failed client authentication, 400 for everything else. */
-export function oauthErrorStatus(code: OAuthErrorCode): number {
-  return code === 'invalid_client' || code === 'unauthorized_client' ? 401 : 400;
-}

@@ -5,11 +5,12 @@ import { accountPins, accountStats, followRequests, follows } from '../../db/sch
 import type { AccountRecord } from '../accounts/records.ts';
 import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
+import { forbidden, notFound, validationFailed } from '../errors.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify, removeNotifications } from '../notifications/notify.ts';
 import { mergeIntoHome, unmergeFromHome } from '../timelines/feeds.ts';
 import { ValidationError } from '../validation.ts';
-import { followLimitError, NOT_PERMITTED_ERROR, RelationshipError, SELF_FOLLOW_ERROR } from './errors.ts';
+import { followLimitError, SELF_FOLLOW_ERROR } from './errors.ts';
 import { isBlockedEitherWay } from './queries.ts';
 import { adjustFollowCounts } from './stats.ts';
 
@@ -50,9 +51,8 @@ export async function follow(
   target: AccountRecord,
   options: FollowOptions = {},
 ): Promise<FollowOutcome> {
-  if (source.id === target.id) throw new RelationshipError('self_follow', SELF_FOLLOW_ERROR);
-  if (await isBlockedEitherWay(ctx, source.id, target.id))
-    throw new RelationshipError('not_permitted', NOT_PERMITTED_ERROR);
+  if (source.id === target.id) throw forbidden(SELF_FOLLOW_ERROR);
+  if (await isBlockedEitherWay(ctx, source.id, target.id)) throw forbidden();
   const languages = options.languages === undefined ? undefined : normalizeFollowLanguages(options.languages);
   const changes = {
     ...(options.reblogs === undefined ? {} : { showReblogs: options.reblogs }),
@@ -129,7 +129,7 @@ async function checkFollowLimit(ctx: Pick<Context, 'database'>, accountId: strin
     following < FOLLOW_LIMIT
       ? FOLLOW_LIMIT
       : Math.max(Math.round((stats?.followers ?? 0) * FOLLOW_RATIO), FOLLOW_LIMIT);
-  if (following >= limit) throw new RelationshipError('follow_limit', followLimitError(limit));
+  if (following >= limit) throw validationFailed(followLimitError(limit));
 }
 
 /** Inserts the follow and moves the counters in one transaction; false when it already existed. */
@@ -204,18 +204,11 @@ export async function removeFromFollowers(
   await destroyFollow(ctx, followerId, accountId);
 }
 
-/** Thrown when there is no pending request to authorize or reject (404). */
-export class FollowRequestNotFoundError extends Error {
-  constructor() {
-    super('Record not found');
-    this.name = 'FollowRequestNotFoundError';
-  }
-}
-
 /**
  * Accepts `requesterId`'s request to follow `accountId`: the request becomes a follow with its
  * options (no follow limit applies, as Mastodon's bypass_limit), the `follow_request` notification
  * gives way to a `follow` one, and the account's statuses are merged into the requester's home.
+ * Without a pending request: not_found.
  */
 export async function authorizeFollowRequest(
   ctx: Context,
@@ -227,7 +220,7 @@ export async function authorizeFollowRequest(
       .delete(followRequests)
       .where(and(eq(followRequests.accountId, requesterId), eq(followRequests.targetAccountId, accountId)))
       .returning();
-    if (request === undefined) throw new FollowRequestNotFoundError();
+    if (request === undefined) throw notFound();
     const inserted = await tx
       .insert(follows)
       .values({
@@ -253,13 +246,13 @@ export async function authorizeFollowRequest(
   if (created) await afterFollow(ctx, requesterId, accountId);
 }
 
-/** Declines `requesterId`'s request to follow `accountId`. */
+/** Declines `requesterId`'s request to follow `accountId`; not_found when there is none. */
 export async function rejectFollowRequest(
   ctx: Context,
   accountId: string,
   requesterId: string,
 ): Promise<void> {
-  if (!(await destroyFollowRequest(ctx, requesterId, accountId))) throw new FollowRequestNotFoundError();
+  if (!(await destroyFollowRequest(ctx, requesterId, accountId))) throw notFound();
 }
 
 /** Used by blocks: every follow and request between the two accounts goes, both ways. */

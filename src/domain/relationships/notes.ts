@@ -2,8 +2,9 @@ import { and, eq } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
 import { accountNotes, accountPins } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { validationFailed } from '../errors.ts';
 import { tooLong, ValidationError } from '../validation.ts';
-import { ENDORSE_NOT_FOLLOWING_ERROR, RelationshipError } from './errors.ts';
+import { ENDORSE_NOT_FOLLOWING_ERROR } from './errors.ts';
 import { isFollowing } from './queries.ts';
 
 /** Mastodon's AccountNote::COMMENT_SIZE_LIMIT. */
@@ -38,7 +39,7 @@ export async function endorse(
   targetId: string,
 ): Promise<void> {
   if (!(await isFollowing(ctx, accountId, targetId))) {
-    throw new RelationshipError('not_following', ENDORSE_NOT_FOLLOWING_ERROR);
+    throw validationFailed(ENDORSE_NOT_FOLLOWING_ERROR);
   }
   await ctx.database.db
     .insert(accountPins)

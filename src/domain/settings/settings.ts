@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { settings as settingsTable } from '../../db/schema/settings.ts';
 import type { Context } from '../context.ts';
+import { DomainError } from '../errors.ts';
 
 /**
  * Instance settings an admin changes at run time, one row per key in the `settings` table
@@ -54,14 +55,8 @@ export const SETTING_KEYS = Object.keys(SETTING_DEFAULTS) as SettingKey[];
 const MAX_TEXT = 100_000;
 const MAX_LINE = 1_000;
 
-export class SettingsError extends Error {
-  readonly key: string;
-  constructor(key: string, message: string) {
-    super(message);
-    this.name = 'SettingsError';
-    this.key = key;
-  }
-}
+/** A refused setting value; the message names the key (the CLI prints it as is). */
+const invalidSetting = (message: string) => new DomainError('unprocessable', message);
 
 export function isSettingKey(key: string): key is SettingKey {
   return Object.hasOwn(SETTING_DEFAULTS, key);
@@ -72,9 +67,8 @@ type Validator = (key: string, value: unknown) => unknown;
 const text =
   (max: number): Validator =>
   (key, value) => {
-    if (typeof value !== 'string')
-      throw new SettingsError(key, `${key} must be a string, got ${describe(value)}`);
-    if (value.length > max) throw new SettingsError(key, `${key} is too long (at most ${max} characters)`);
+    if (typeof value !== 'string') throw invalidSetting(`${key} must be a string, got ${describe(value)}`);
+    if (value.length > max) throw invalidSetting(`${key} is too long (at most ${max} characters)`);
     return value;
   };
 
@@ -82,14 +76,14 @@ const line =
   (max: number): Validator =>
   (key, value) => {
     const s = text(max)(key, value) as string;
-    if (/[\r\n]/.test(s)) throw new SettingsError(key, `${key} must be a single line`);
+    if (/[\r\n]/.test(s)) throw invalidSetting(`${key} must be a single line`);
     return s;
   };
 
 const VALIDATORS: Record<SettingKey, Validator> = {
   site_title: (key, value) => {
     const s = line(MAX_LINE)(key, value) as string;
-    if (s.trim() === '') throw new SettingsError(key, `${key} must not be empty`);
+    if (s.trim() === '') throw invalidSetting(`${key} must not be empty`);
     return s;
   },
   site_short_description: text(MAX_TEXT),
@@ -97,15 +91,14 @@ const VALIDATORS: Record<SettingKey, Validator> = {
   site_contact_email: (key, value) => {
     const s = line(MAX_LINE)(key, value) as string;
     if (s !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)) {
-      throw new SettingsError(key, `${key} must be an email address (or empty), got ${JSON.stringify(s)}`);
+      throw invalidSetting(`${key} must be an email address (or empty), got ${JSON.stringify(s)}`);
     }
     return s;
   },
   site_contact_username: (key, value) => {
     const s = line(MAX_LINE)(key, value) as string;
     if (s !== '' && !/^[A-Za-z0-9_]+$/.test(s)) {
-      throw new SettingsError(
-        key,
+      throw invalidSetting(
         `${key} must be a local username (letters, digits, _) or empty, got ${JSON.stringify(s)}`,
       );
     }
@@ -113,22 +106,19 @@ const VALIDATORS: Record<SettingKey, Validator> = {
   },
   registrations_mode: (key, value) => {
     if (typeof value !== 'string' || !(REGISTRATIONS_MODES as readonly string[]).includes(value)) {
-      throw new SettingsError(
-        key,
-        `${key} must be one of ${REGISTRATIONS_MODES.join(', ')}, got ${describe(value)}`,
-      );
+      throw invalidSetting(`${key} must be one of ${REGISTRATIONS_MODES.join(', ')}, got ${describe(value)}`);
     }
     return value;
   },
   closed_registrations_message: text(MAX_TEXT),
   oauth_password_grant: (key, value) => {
     if (typeof value !== 'boolean')
-      throw new SettingsError(key, `${key} must be true or false, got ${describe(value)}`);
+      throw invalidSetting(`${key} must be true or false, got ${describe(value)}`);
     return value;
   },
   require_invite_text: (key, value) => {
     if (typeof value !== 'boolean')
-      throw new SettingsError(key, `${key} must be true or false, got ${describe(value)}`);
+      throw invalidSetting(`${key} must be true or false, got ${describe(value)}`);
     return value;
   },
   site_terms: text(MAX_TEXT),
@@ -139,10 +129,10 @@ const VALIDATORS: Record<SettingKey, Validator> = {
     try {
       url = new URL(s);
     } catch {
-      throw new SettingsError(key, `${key} must be an http(s) URL (or empty), got ${JSON.stringify(s)}`);
+      throw invalidSetting(`${key} must be an http(s) URL (or empty), got ${JSON.stringify(s)}`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new SettingsError(key, `${key} must be an http(s) URL (or empty), got ${JSON.stringify(s)}`);
+      throw invalidSetting(`${key} must be an http(s) URL (or empty), got ${JSON.stringify(s)}`);
     }
     return s;
   },
@@ -156,12 +146,11 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** Checks one value; throws SettingsError naming the key when the key is unknown or the value wrong. */
+/** Checks one value; throws an unprocessable DomainError naming the key when the key is unknown or the value wrong. */
 export function validateSetting<K extends SettingKey>(key: K, value: unknown): InstanceSettings[K];
 export function validateSetting(key: string, value: unknown): unknown;
 export function validateSetting(key: string, value: unknown): unknown {
-  if (!isSettingKey(key))
-    throw new SettingsError(key, `unknown setting ${key} (known: ${SETTING_KEYS.join(', ')})`);
+  if (!isSettingKey(key)) throw invalidSetting(`unknown setting ${key} (known: ${SETTING_KEYS.join(', ')})`);
   return VALIDATORS[key](key, value);
 }
 
@@ -170,13 +159,12 @@ export function validateSetting(key: string, value: unknown): unknown {
  * text itself for strings. The result is then validated like any other value.
  */
 export function parseSettingText(key: string, raw: string): unknown {
-  if (!isSettingKey(key))
-    throw new SettingsError(key, `unknown setting ${key} (known: ${SETTING_KEYS.join(', ')})`);
+  if (!isSettingKey(key)) throw invalidSetting(`unknown setting ${key} (known: ${SETTING_KEYS.join(', ')})`);
   if (typeof SETTING_DEFAULTS[key] === 'boolean') {
     const lowered = raw.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(lowered)) return true;
     if (['false', '0', 'no', 'off'].includes(lowered)) return false;
-    throw new SettingsError(key, `${key} must be true or false, got ${JSON.stringify(raw)}`);
+    throw invalidSetting(`${key} must be true or false, got ${JSON.stringify(raw)}`);
   }
   return raw;
 }
@@ -248,7 +236,7 @@ export function invalidateSettingsCache(deps: SettingsDeps): void {
 }
 
 /**
- * Validates every given value first (nothing is written when one is wrong: the thrown SettingsError
+ * Validates every given value first (nothing is written when one is wrong: the thrown DomainError
  * names the key), then stores them all in one transaction. Returns the settings after the change.
  */
 export async function updateSettings(
@@ -256,7 +244,7 @@ export async function updateSettings(
   partial: Record<string, unknown>,
 ): Promise<InstanceSettings> {
   if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
-    throw new SettingsError('', 'settings must be given as an object of key → value');
+    throw invalidSetting('settings must be given as an object of key → value');
   }
   const entries: [SettingKey, unknown][] = [];
   for (const [key, value] of Object.entries(partial)) {

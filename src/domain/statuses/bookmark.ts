@@ -2,8 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
 import { bookmarks } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { notFound } from '../errors.ts';
 import { canViewStatus } from '../visibility/visibility.ts';
-import { notFound } from './errors.ts';
 import { properStatus, type StatusRecord, visibleStatus } from './views.ts';
 
 export async function bookmark(ctx: Context, accountId: string, id: string): Promise<StatusRecord> {

@@ -5,12 +5,13 @@ import { postingLanguage, userPreferences } from '../accounts/profile.ts';
 import type { AccountRecord, UserRecord } from '../accounts/records.ts';
 import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
+import { DomainError } from '../errors.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { STATUS_LIMITS } from '../limits.ts';
 import { localStatusUris } from '../uris.ts';
 import { Validator } from '../validation.ts';
 import { canInteract, isStatusVisibility } from '../visibility/visibility.ts';
-import { IN_REPLY_NOT_FOUND, StatusError } from './errors.ts';
+import { IN_REPLY_NOT_FOUND } from './messages.ts';
 import { newPoll, type PollParams, validatePoll } from './polls.ts';
 import { afterStore, storeStatus } from './store.ts';
 import { countableLength, hashtagsOf, isLocalDomain, mentionsOf, renderStatusHtml } from './text.ts';
@@ -87,7 +88,7 @@ export async function prepareStatus(
     let found = await findStatus(ctx, params.inReplyToId);
     if (found?.reblogOfId) found = await findStatus(ctx, found.reblogOfId);
     if (found === undefined || !(await canInteract(ctx, author.account.id, found))) {
-      throw new StatusError('not_found', IN_REPLY_NOT_FOUND);
+      throw new DomainError('not_found', IN_REPLY_NOT_FOUND);
     }
     thread = found;
   }
@@ -97,7 +98,7 @@ export async function prepareStatus(
     const allowed = new Set(params.allowedMentions);
     const unexpected = mentioned.filter((a) => !allowed.has(a.id));
     if (unexpected.length > 0) {
-      throw new StatusError('unprocessable', 'Post would be sent to unexpected accounts', {
+      throw new DomainError('unprocessable', 'Post would be sent to unexpected accounts', {
         unexpectedAccountIds: unexpected.map((a) => a.id),
       });
     }
@@ -131,12 +132,12 @@ export function validateText(v: Validator, text: string, spoilerText: string): v
 /** Media arrive with a later issue: any id names no attachment of this user (Mastodon's 422). */
 function checkMedia(mediaIds: string[]): void {
   if (mediaIds.length > STATUS_LIMITS.maxMediaAttachments)
-    throw new StatusError(
+    throw new DomainError(
       'unprocessable',
       `Cannot attach more than ${STATUS_LIMITS.maxMediaAttachments} files`,
     );
   if (mediaIds.length > 0) {
-    throw new StatusError(
+    throw new DomainError(
       'unprocessable',
       `Media ${mediaIds.join(', ')} not found or already attached to another post`,
     );

@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { scheduledStatuses } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { DomainError } from '../errors.ts';
 import { type Author, prepareStatus, publishPrepared, type StatusParams } from './compose.ts';
-import { RETRY_LATER, StatusError } from './errors.ts';
+import { RETRY_LATER } from './messages.ts';
 import { parseScheduledAt, type ScheduledStatusRecord, scheduleStatus } from './scheduled.ts';
 import { findStatus, type StatusRecord } from './views.ts';
 
@@ -29,7 +30,7 @@ export async function postStatus(
   const previous = await findIdempotent(ctx, author.account.id, await ctx.cache.get(cacheKey));
   if (previous) return previous;
   const lockKey = `idempotency:lock:status:${author.account.id}:${key}`;
-  if (!(await ctx.cache.setIfAbsent(lockKey, '1', 30))) throw new StatusError('unavailable', RETRY_LATER);
+  if (!(await ctx.cache.setIfAbsent(lockKey, '1', 30))) throw new DomainError('unavailable', RETRY_LATER);
   try {
     const again = await findIdempotent(ctx, author.account.id, await ctx.cache.get(cacheKey));
     if (again) return again;

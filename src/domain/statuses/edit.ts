@@ -3,11 +3,11 @@ import { newId } from '../../db/ids.ts';
 import { polls, statusEdits, statuses } from '../../db/schema/index.ts';
 import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
+import { DomainError } from '../errors.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { notify } from '../notifications/notify.ts';
 import { Validator } from '../validation.ts';
 import { type Author, resolveMentions, validateText } from './compose.ts';
-import { StatusError } from './errors.ts';
 import { insertPoll, newPoll, type PollParams, schedulePollEnd, validatePoll } from './polls.ts';
 import { distributeStatusUpdate, writeMentions, writeTags } from './store.ts';
 import { hashtagsOf, renderStatusHtml } from './text.ts';
@@ -36,7 +36,7 @@ export async function editStatus(
 ): Promise<StatusRecord> {
   const status = await ownStatus(ctx, author.account.id, id);
   if (params.mediaIds && params.mediaIds.length > 0) {
-    throw new StatusError(
+    throw new DomainError(
       'unprocessable',
       `Media ${params.mediaIds.join(', ')} not found or already attached to another post`,
     );

@@ -2,14 +2,14 @@ import { and, eq, sql } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
 import { favourites, statuses } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { notify, removeNotifications } from '../notifications/notify.ts';
 import { canInteract, canViewStatus } from '../visibility/visibility.ts';
-import { notAllowed, notFound } from './errors.ts';
 import { properStatus, type StatusRecord, visibleStatus } from './views.ts';
 
 export async function favourite(ctx: Context, accountId: string, id: string): Promise<StatusRecord> {
   const status = await visibleStatus(ctx, accountId, id, { proper: true });
-  if (!(await canInteract(ctx, accountId, status))) throw notAllowed();
+  if (!(await canInteract(ctx, accountId, status))) throw forbidden();
   const inserted = await ctx.database.transaction(async (tx) => {
     const rows = await tx
       .insert(favourites)

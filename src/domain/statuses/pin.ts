@@ -2,20 +2,19 @@ import { and, count, eq } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
 import { statusPins } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { validationFailed } from '../errors.ts';
 import { ACCOUNT_LIMITS } from '../limits.ts';
-import { StatusError } from './errors.ts';
 import { type StatusRecord, visibleStatus } from './views.ts';
 
 /** A record-level refusal, worded as Rails' RecordInvalid for a base error. */
-const invalid = (message: string) => new StatusError('unprocessable', `Validation failed: ${message}`);
 
 /** Pins one's own status to the profile: not a boost, not direct, at most five (Mastodon's errors). */
 export async function pin(ctx: Context, accountId: string, id: string): Promise<StatusRecord> {
   const status = await visibleStatus(ctx, accountId, id);
   if (status.accountId !== accountId || status.reblogOfId !== null)
-    throw invalid("Someone else's post cannot be pinned");
+    throw validationFailed("Someone else's post cannot be pinned");
   if (status.visibility === 'direct')
-    throw invalid('Posts that are only visible to mentioned users cannot be pinned');
+    throw validationFailed('Posts that are only visible to mentioned users cannot be pinned');
   await ctx.database.transaction(async (tx) => {
     const [pinned] = await tx
       .select({ n: count() })
@@ -27,7 +26,7 @@ export async function pin(ctx: Context, accountId: string, id: string): Promise<
       .where(and(eq(statusPins.accountId, accountId), eq(statusPins.statusId, status.id)));
     if (already.length > 0) return;
     if ((pinned?.n ?? 0) >= ACCOUNT_LIMITS.maxPinnedStatuses) {
-      throw invalid('You have already pinned the maximum number of posts');
+      throw validationFailed('You have already pinned the maximum number of posts');
     }
     await tx.insert(statusPins).values({ id: newId(), accountId, statusId: status.id });
   });

@@ -3,12 +3,12 @@ import type { Db } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { polls, pollVotes } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { notFound, validationFailed } from '../errors.ts';
 import { enqueueJob, JOBS } from '../jobs.ts';
 import { POLL_LIMITS } from '../limits.ts';
 import { notify } from '../notifications/notify.ts';
 import type { Validator } from '../validation.ts';
 import { blockedEitherWay } from '../visibility/visibility.ts';
-import { notFound, StatusError } from './errors.ts';
 import { graphemeLength } from './text.ts';
 import { type PollRecord, type PollView, visibleStatus } from './views.ts';
 
@@ -110,8 +110,6 @@ export async function schedulePollEnd(ctx: Context, pollId: string): Promise<voi
   );
 }
 
-const invalid = (message: string) => new StatusError('unprocessable', `Validation failed: ${message}`);
-
 /** A poll whose status the viewer sees, and that status's id; else 404. */
 export async function visiblePoll(
   ctx: Context,
@@ -140,12 +138,12 @@ export async function vote(
   if (choices.length === 0) return poll;
   const unique = [...new Set(choices)];
   if (poll.expiresAt !== null && poll.expiresAt.getTime() <= Date.now())
-    throw invalid('The poll has already ended');
+    throw validationFailed('The poll has already ended');
   if (unique.some((c) => !Number.isInteger(c) || c < 0 || c >= poll.options.length)) {
-    throw invalid('The chosen vote option does not exist');
+    throw validationFailed('The chosen vote option does not exist');
   }
-  if (poll.accountId === voter) throw invalid('You cannot vote in your own polls');
-  if (!poll.multiple && unique.length > 1) throw invalid('You have already voted on this poll');
+  if (poll.accountId === voter) throw validationFailed('You cannot vote in your own polls');
+  if (!poll.multiple && unique.length > 1) throw validationFailed('You have already voted on this poll');
   return ctx.database.transaction(async (tx) => {
     // Serialises votes on this poll, so counters and the single-vote rule hold under concurrency.
     await tx.execute(sql`select id from polls where id = ${poll.id} for update`);
@@ -154,7 +152,7 @@ export async function vote(
       .from(pollVotes)
       .where(and(eq(pollVotes.pollId, poll.id), eq(pollVotes.accountId, voter)));
     if (previous.length > 0 && (!poll.multiple || previous.some((p) => unique.includes(p.choice)))) {
-      throw invalid('You have already voted on this poll');
+      throw validationFailed('You have already voted on this poll');
     }
     await tx
       .insert(pollVotes)

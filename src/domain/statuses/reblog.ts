@@ -2,12 +2,12 @@ import { newId } from '../../db/ids.ts';
 import { userPreferences } from '../accounts/profile.ts';
 import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { localReblogUri } from '../uris.ts';
 import { Validator } from '../validation.ts';
 import { canReblog, canViewStatus, isStatusVisibility } from '../visibility/visibility.ts';
 import type { Author } from './compose.ts';
 import { deleteStatusRow } from './delete.ts';
-import { notAllowed, notFound } from './errors.ts';
 import { afterStore, storeStatus } from './store.ts';
 import { findReblog, findStatus, properStatus, type StatusRecord, visibleStatus } from './views.ts';
 
@@ -24,7 +24,7 @@ export async function reblog(
   visibility: string | null,
 ): Promise<StatusRecord> {
   const original = await visibleStatus(ctx, author.account.id, id, { proper: true });
-  if (!(await canReblog(ctx, author.account.id, original))) throw notAllowed();
+  if (!(await canReblog(ctx, author.account.id, original))) throw forbidden();
   const existing = await findReblog(ctx, author.account.id, original.id);
   if (existing) return existing;
   const chosen = reblogVisibility(author, original, visibility);

@@ -4,10 +4,10 @@ import type { Page } from '../../db/page.ts';
 import { paginate } from '../../db/page.ts';
 import { accounts, scheduledStatuses, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { DomainError, isDomainError, notFound } from '../errors.ts';
 import { SCHEDULED_STATUS_LIMITS } from '../limits.ts';
 import { Validator } from '../validation.ts';
 import { type Author, prepareStatus, publishPrepared, type StatusParams } from './compose.ts';
-import { notFound, StatusError } from './errors.ts';
 import type { StatusRecord } from './views.ts';
 
 /**
@@ -19,7 +19,7 @@ export type ScheduledStatusRecord = typeof scheduledStatuses.$inferSelect;
 
 export function parseScheduledAt(value: string): Date {
   const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw new StatusError('unprocessable', 'Invalid date supplied');
+  if (Number.isNaN(date.getTime())) throw new DomainError('unprocessable', 'Invalid date supplied');
   return date;
 }
 
@@ -62,7 +62,7 @@ export async function checkScheduleLimits(
   );
   const [total] = await ctx.database.db.select({ n: count() }).from(scheduledStatuses).where(others);
   if ((total?.n ?? 0) >= totalLimit)
-    throw new StatusError(
+    throw new DomainError(
       'unprocessable',
       `Validation failed: You have exceeded the limit of ${totalLimit} scheduled posts`,
     );
@@ -76,7 +76,7 @@ export async function checkScheduleLimits(
       ),
     );
   if ((daily?.n ?? 0) >= dailyLimit)
-    throw new StatusError(
+    throw new DomainError(
       'unprocessable',
       `Validation failed: You have exceeded the limit of ${dailyLimit} scheduled posts for today`,
     );
@@ -167,8 +167,10 @@ export async function publishScheduledStatus(
     const prepared = await prepareStatus(ctx, owner, params);
     return await publishPrepared(ctx, owner, prepared, { applicationId });
   } catch (error) {
-    if (error instanceof StatusError || (error as Error).name === 'ValidationError') {
-      ctx.log.info({ scheduledId, err: (error as Error).message }, 'scheduled status dropped');
+    // A post that is no longer valid (its reply gone, a limit reached) is dropped, as Mastodon's
+    // PublishScheduledStatusWorker drops it; anything else is retried with the job.
+    if (isDomainError(error, 'not_found', 'forbidden', 'unprocessable')) {
+      ctx.log.info({ scheduledId, err: error.message }, 'scheduled status dropped');
       return null;
     }
     throw error;

@@ -5,8 +5,8 @@ import type { AccountRecord, UserRecord } from '../accounts/records.ts';
 import { allRoles } from '../accounts/roles.ts';
 import { type AccountStatsRecord, type AccountView, accountViewOf, loadAccounts } from '../accounts/views.ts';
 import type { Context } from '../context.ts';
+import { notFound } from '../errors.ts';
 import { canViewStatus } from '../visibility/visibility.ts';
-import { notFound } from './errors.ts';
 
 export type StatusRecord = typeof statuses.$inferSelect;
 export type PollRecord = typeof polls.$inferSelect;

@@ -9,11 +9,11 @@ import {
   confirmTwoFactorSetup,
   consumeRecoveryCode,
   pendingTwoFactorSetup,
-  TwoFactorError,
   twoFactorEnabled,
   verifySecondFactor,
   verifyTotp,
 } from '../../../src/domain/auth/two-factor.ts';
+import { isDomainError } from '../../../src/domain/errors.ts';
 import { createTestUser } from '../../support/accounts.ts';
 import { createTestContext, type TestContext } from '../../support/context.ts';
 
@@ -50,7 +50,7 @@ test('setup gives an otpauth URI with the domain as issuer; confirming enables i
   row = await reload(user.id);
   assert.equal(twoFactorEnabled(row), true);
   assert.equal(pendingTwoFactorSetup(ctx, row, 'alice'), null);
-  await assert.rejects(beginTwoFactorSetup(ctx, row, 'alice'), TwoFactorError);
+  await assert.rejects(beginTwoFactorSetup(ctx, row, 'alice'), (e) => isDomainError(e, 'conflict'));
 });
 
 test('codes: ±1 step accepted, ±2 refused, each step once, malformed refused', async () => {

@@ -4,8 +4,8 @@ import { and, eq } from 'drizzle-orm';
 import { newId } from '../../../src/db/ids.ts';
 import { accounts, mutes, statuses } from '../../../src/db/schema/index.ts';
 import { getAccount } from '../../../src/domain/accounts/views.ts';
+import { isDomainError } from '../../../src/domain/errors.ts';
 import { block } from '../../../src/domain/relationships/blocks.ts';
-import { RelationshipError } from '../../../src/domain/relationships/errors.ts';
 import { follow, unfollow } from '../../../src/domain/relationships/follows.ts';
 import { expireMute, mute, unmute } from '../../../src/domain/relationships/mutes.ts';
 import {
@@ -107,7 +107,7 @@ describe('queries', () => {
     });
     await assert.rejects(
       follow(ctx, fan.account, locked),
-      (e) => e instanceof RelationshipError && e.kind === 'not_permitted',
+      (e) => isDomainError(e, 'forbidden') && e.message === 'This action is not allowed',
     );
     const [r] = await relationships(ctx, fan.account.id, [owner.account.id]);
     assert.equal(r?.requested, false);
