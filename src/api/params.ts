@@ -14,6 +14,7 @@
  */
 
 import type { FastifyRequest } from 'fastify';
+import { castBoolean } from '../domain/validation.ts';
 
 export const MAX_PARAMS = 1000;
 export const MAX_DEPTH = 8;
@@ -126,15 +127,10 @@ export function parseParams(input: string, options: ParseOptions = {}): ParamObj
 
 // Reading parsed parameters: the one copy every route uses.
 
-/** What Rails' boolean casting reads as false (any case); blank is absent. */
-const FALSE_SPELLINGS = ['0', 'f', 'false', 'off'];
-
 /** Rails' truthy_param?: any present value but the false spellings; a list is true when it holds anything. */
 export function truthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return false;
-  if (typeof value === 'boolean') return value;
   if (Array.isArray(value)) return value.length > 0;
-  return !FALSE_SPELLINGS.includes(String(value).toLowerCase());
+  return castBoolean(value) === true;
 }
 
 /**

@@ -102,3 +102,18 @@ export class ValidationError extends DomainError {
     ]);
   }
 }
+
+/**
+ * Rails' boolean casting (ActiveModel::Type::Boolean), which Mastodon applies to every boolean
+ * parameter: `false`, `0` and the strings "0", "f", "F", "false", "FALSE", "off", "OFF" are false;
+ * "" is no value; any other string, number or `true` is true. Other values (lists, objects) are no
+ * value. The one copy: the API, the pages and streaming all read booleans with it.
+ */
+export function castBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value !== 0;
+  if (typeof value !== 'string' || value === '') return undefined;
+  return !RAILS_FALSE_STRINGS.has(value);
+}
+
+const RAILS_FALSE_STRINGS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'false', 'FALSE', 'off', 'OFF']);

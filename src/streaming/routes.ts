@@ -4,16 +4,11 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { Context } from '../domain/context.ts';
+import { castBoolean } from '../domain/validation.ts';
 import { authenticateStream, errorStatusAndMessage, requestToken, type StreamViewer } from './auth.ts';
 import { SseConnection, WsConnection } from './connections.ts';
 import { Hub, type HubOptions } from './hub.ts';
-import {
-  checkStreamScopes,
-  isTruthy,
-  type ResolvedStream,
-  resolveStream,
-  streamFromPath,
-} from './streams.ts';
+import { checkStreamScopes, type ResolvedStream, resolveStream, streamFromPath } from './streams.ts';
 
 /**
  * Mastodon's streaming API (mastodon.md §3) on a Fastify app: a WebSocket at `/api/v1/streaming`
@@ -131,7 +126,7 @@ export function registerStreaming(app: FastifyInstance, ctx: Context, options: S
   async function eventStream(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const url = new URL(request.raw.url ?? '/', 'http://streaming.invalid');
     const query = url.searchParams;
-    const name = streamFromPath(url.pathname, isTruthy(query.get('only_media')));
+    const name = streamFromPath(url.pathname, castBoolean(query.get('only_media')) === true);
     if (name === undefined) return sendError(reply, 400, 'Unknown channel requested');
     let viewer: StreamViewer;
     let stream: ResolvedStream;

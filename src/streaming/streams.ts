@@ -62,12 +62,6 @@ export function streamFromPath(path: string, onlyMedia: boolean): StreamName | u
   }
 }
 
-/** Rails' false values for `only_media`; anything else present is true. */
-export function isTruthy(value: string | null | undefined): boolean {
-  if (value === null || value === undefined) return false;
-  return !['', '0', 'f', 'F', 'false', 'FALSE', 'off', 'OFF'].includes(value);
-}
-
 export interface StreamParams {
   tag?: unknown;
   list?: unknown;

@@ -51,10 +51,11 @@ test('conflicts and limits: errors when strict (bodies), skipped otherwise (quer
 });
 
 test('truthy reads Rails boolean parameters: absent and the false spellings are false', () => {
-  for (const value of [undefined, null, '', '0', 'f', 'false', 'off', 'FALSE', 'Off', false, []]) {
+  for (const value of [undefined, null, '', '0', 'f', 'F', 'false', 'FALSE', 'off', 'OFF', 0, false, []]) {
     assert.equal(truthy(value), false, JSON.stringify(value));
   }
-  for (const value of ['1', 'true', 't', 'yes', 'anything', true, ['1']]) {
+  // Rails' list is exact: other spellings of false are true, as in Mastodon.
+  for (const value of ['1', 'true', 't', 'yes', 'anything', 'False', 'Off', 1, true, ['1']]) {
     assert.equal(truthy(value), true, JSON.stringify(value));
   }
 });

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serializeAccount } from '../../convert/to-api/account.ts';
 import { serializeRelationship } from '../../convert/to-api/relationship.ts';
-import { castBoolean } from '../../domain/accounts/profile.ts';
 import type { AccountRecord } from '../../domain/accounts/records.ts';
 import { type AccountView, getAccount, getAccounts, isAccountId } from '../../domain/accounts/views.ts';
 import type { Context } from '../../domain/context.ts';
@@ -27,7 +26,7 @@ import {
 import { mute, unmute } from '../../domain/relationships/mutes.ts';
 import { endorse, setNote, unendorse } from '../../domain/relationships/notes.ts';
 import { relationships } from '../../domain/relationships/queries.ts';
-import { ValidationError } from '../../domain/validation.ts';
+import { castBoolean, ValidationError } from '../../domain/validation.ts';
 import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';

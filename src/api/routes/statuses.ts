@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serializeAccount } from '../../convert/to-api/account.ts';
 import { serializeScheduledStatus } from '../../convert/to-api/scheduled-status.ts';
 import { serializePoll, serializeStatus, serializeStatusEdit } from '../../convert/to-api/status.ts';
-import { castBoolean } from '../../domain/accounts/profile.ts';
 import { getAccounts } from '../../domain/accounts/views.ts';
 import type { ActionFamily } from '../../domain/action-limits.ts';
 import type { Context } from '../../domain/context.ts';
@@ -19,6 +18,7 @@ import { type PollParams, pollView, visiblePoll, vote } from '../../domain/statu
 import { reblog, unreblog } from '../../domain/statuses/reblog.ts';
 import { favouritedBy, rebloggedBy, statusContext } from '../../domain/statuses/thread.ts';
 import { loadStatusView, loadStatusViews, visibleStatus } from '../../domain/statuses/views.ts';
+import { castBoolean } from '../../domain/validation.ts';
 import { visibleStatusIds } from '../../domain/visibility/visibility.ts';
 import { setActionLimitHeaders } from '../action-limits.ts';
 import { currentUser } from '../auth.ts';

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { accounts, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
-import { tooLong, Validator } from '../validation.ts';
+import { castBoolean, tooLong, Validator } from '../validation.ts';
 import type { AccountRecord, UserRecord } from './records.ts';
 
 /**
@@ -86,15 +86,6 @@ export function postingLanguage(
     if (base && isIso6391(base)) return base;
   }
   return null;
-}
-
-/** Rails' boolean casting: "0", "f", "false", "off" (any case) are false, "" is nothing, the rest true. */
-export function castBoolean(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
-  if (typeof value !== 'string') return undefined;
-  if (value === '') return undefined;
-  return !['0', 'f', 'false', 'off'].includes(value.toLowerCase());
 }
 
 /** Characters of a bio as Mastodon counts them: graphemes, each URL as 23, `@user@domain` as `@user`. */

@@ -13,6 +13,7 @@ import {
 import { OAUTH_ERROR_DESCRIPTIONS, type OAuthError } from '../../domain/oauth/errors.ts';
 import { createAuthorizationGrant } from '../../domain/oauth/grants.ts';
 import { getSettings } from '../../domain/settings/settings.ts';
+import { castBoolean } from '../../domain/validation.ts';
 import { csrfField, verifyCsrf } from '../csrf.ts';
 import { html, type SafeHtml, sendPage } from '../layout.ts';
 import { requireWebUser } from '../session.ts';
@@ -45,9 +46,8 @@ function authParams(source: unknown): AuthorizationParams & { lang?: unknown; fo
   return source !== null && typeof source === 'object' ? (source as Record<string, unknown>) : {};
 }
 
-function truthy(value: unknown): boolean {
-  return typeof value === 'string' && ['1', 'true', 't', 'yes', 'on'].includes(value.toLowerCase());
-}
+/** Mastodon's truthy_param?: Rails' boolean casting. */
+const truthy = (value: unknown): boolean => castBoolean(value) === true;
 
 /** The CSP source that lets the browser follow the post-consent redirect to the app. */
 function formActionFor(redirectUri: string): string[] {
