@@ -28,6 +28,15 @@ const statusesConfiguration = () => ({
   characters_reserved_per_url: STATUS_LIMITS.charactersReservedPerUrl,
 });
 
+const mediaConfiguration = () => ({
+  supported_mime_types: [...SUPPORTED_MIME_TYPES],
+  image_size_limit: MEDIA_LIMITS.imageSizeLimit,
+  image_matrix_limit: MEDIA_LIMITS.imageMatrixLimit,
+  video_size_limit: MEDIA_LIMITS.videoSizeLimit,
+  video_frame_rate_limit: MEDIA_LIMITS.videoFrameRateLimit,
+  video_matrix_limit: MEDIA_LIMITS.videoMatrixLimit,
+});
+
 const pollsConfiguration = () => ({
   max_options: POLL_LIMITS.maxOptions,
   max_characters_per_option: POLL_LIMITS.maxCharactersPerOption,
@@ -62,15 +71,8 @@ export function serializeInstance(instance: Instance, env: SerializerEnv, contac
         max_pinned_statuses: ACCOUNT_LIMITS.maxPinnedStatuses,
       },
       statuses: statusesConfiguration(),
-      media_attachments: {
-        supported_mime_types: [...SUPPORTED_MIME_TYPES],
-        description_limit: MEDIA_LIMITS.descriptionLimit,
-        image_size_limit: MEDIA_LIMITS.imageSizeLimit,
-        image_matrix_limit: MEDIA_LIMITS.imageMatrixLimit,
-        video_size_limit: MEDIA_LIMITS.videoSizeLimit,
-        video_frame_rate_limit: MEDIA_LIMITS.videoFrameRateLimit,
-        video_matrix_limit: MEDIA_LIMITS.videoMatrixLimit,
-      },
+      // v2 adds the alt-text limit to what v1 says.
+      media_attachments: { ...mediaConfiguration(), description_limit: MEDIA_LIMITS.descriptionLimit },
       polls: pollsConfiguration(),
       translation: { enabled: instance.translationEnabled },
       timelines_access: {
@@ -117,14 +119,7 @@ export function serializeInstanceV1(instance: Instance, env: SerializerEnv, cont
     configuration: {
       accounts: { max_featured_tags: ACCOUNT_LIMITS.maxFeaturedTags },
       statuses: statusesConfiguration(),
-      media_attachments: {
-        supported_mime_types: [...SUPPORTED_MIME_TYPES],
-        image_size_limit: MEDIA_LIMITS.imageSizeLimit,
-        image_matrix_limit: MEDIA_LIMITS.imageMatrixLimit,
-        video_size_limit: MEDIA_LIMITS.videoSizeLimit,
-        video_frame_rate_limit: MEDIA_LIMITS.videoFrameRateLimit,
-        video_matrix_limit: MEDIA_LIMITS.videoMatrixLimit,
-      },
+      media_attachments: mediaConfiguration(),
       polls: pollsConfiguration(),
     },
     contact_account: contactAccount,

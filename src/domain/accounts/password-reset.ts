@@ -1,5 +1,5 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { accounts, users } from '../../db/schema/index.ts';
+import { users } from '../../db/schema/index.ts';
 import type { JsonValue } from '../../infra/queue/queue.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { endUserWebSessions } from '../auth/sessions.ts';
@@ -11,6 +11,7 @@ import { Validator } from '../validation.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { UserRecord } from './records.ts';
 import { checkPassword, normalizeEmail } from './rules.ts';
+import { userWithUsername } from './views.ts';
 
 /**
  * Passwords a user changes: the reset link sent by e-mail (Devise's recoverable, as in Mastodon) and
@@ -46,12 +47,7 @@ export async function deliverPasswordReset(
       ? data.userId
       : undefined;
   if (userId === undefined) throw new Error('password_reset job without a userId');
-  const [row] = await ctx.database.db
-    .select({ user: users, username: accounts.username })
-    .from(users)
-    .innerJoin(accounts, eq(accounts.id, users.accountId))
-    .where(eq(users.id, userId))
-    .limit(1);
+  const row = await userWithUsername(ctx, userId);
   if (row === undefined) return; // deleted since: nothing to send
   const token = newSecret();
   await ctx.database.db

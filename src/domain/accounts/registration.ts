@@ -17,6 +17,7 @@ import {
   normalizeEmail,
   normalizeLocale,
 } from './rules.ts';
+import { userWithUsername } from './views.ts';
 
 /**
  * Sign-up through the API (Mastodon's AppSignUpService) and e-mail confirmation (Devise's
@@ -166,12 +167,7 @@ export async function prepareConfirmationMail(
   ctx: Pick<Context, 'database'>,
   userId: string,
 ): Promise<ConfirmationMail | null> {
-  const [row] = await ctx.database.db
-    .select({ user: users, username: accounts.username })
-    .from(users)
-    .innerJoin(accounts, eq(accounts.id, users.accountId))
-    .where(eq(users.id, userId))
-    .limit(1);
+  const row = await userWithUsername(ctx, userId);
   if (row === undefined || !awaitingConfirmation(row.user)) return null;
   const token = newSecret();
   await ctx.database.db

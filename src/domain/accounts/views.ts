@@ -232,3 +232,17 @@ export async function lookupAccount(ctx: Context, acct: string): Promise<Account
   if (row === undefined || !visibleToApi(row.account, row.user)) return undefined;
   return accountView(ctx, row.account, row.user);
 }
+
+/** A user and its account's username (what the mails that go to a user address them by). */
+export async function userWithUsername(
+  ctx: Pick<Context, 'database'>,
+  userId: string,
+): Promise<{ user: UserRecord; username: string } | undefined> {
+  const [row] = await ctx.database.db
+    .select({ user: users, username: accounts.username })
+    .from(users)
+    .innerJoin(accounts, eq(accounts.id, users.accountId))
+    .where(eq(users.id, userId))
+    .limit(1);
+  return row;
+}
