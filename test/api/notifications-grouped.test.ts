@@ -3,10 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { notify } from '../../src/domain/notifications/notify.ts';
 import { buildServer } from '../../src/http/server.ts';
-import { ageAccount, insertStatus } from '../domain/notifications/fixtures.ts';
-import { createTestUser, type TestUser } from '../support/accounts.ts';
+import { ageAccount, createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { assertMatchesSchema } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
 let ctx: TestContext;
 let app: FastifyInstance;
@@ -39,8 +39,8 @@ async function call(who: TestUser, method: 'GET' | 'POST', url: string) {
 async function scenario() {
   const alice = await user();
   const fans = [await user(), await user(), await user()];
-  const s1 = await insertStatus(ctx, alice.account.id);
-  const s2 = await insertStatus(ctx, alice.account.id);
+  const s1 = await insertStatus(ctx, { accountId: alice.account.id });
+  const s2 = await insertStatus(ctx, { accountId: alice.account.id });
   const ids: Record<string, string> = {};
   const add = async (name: string, p: Promise<{ id: string } | null>) => {
     ids[name] = (await p)?.id ?? '';
@@ -58,7 +58,7 @@ async function scenario() {
   await add('fav0', fav(f0, s1));
   await add('follow0', follow(f0));
   await add('fav1', fav(f1, s1));
-  const mentionStatus = await insertStatus(ctx, f2.account.id, { mentions: [alice.account.id] });
+  const mentionStatus = await insertStatus(ctx, { accountId: f2.account.id, mentions: [alice.account.id] });
   await add(
     'mention',
     notify(ctx, {

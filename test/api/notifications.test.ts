@@ -3,16 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { notify } from '../../src/domain/notifications/notify.ts';
 import { buildServer } from '../../src/http/server.ts';
-import {
-  ageAccount,
-  insertBlock,
-  insertFollow,
-  insertMute,
-  insertStatus,
-} from '../domain/notifications/fixtures.ts';
-import { createTestUser, type TestUser } from '../support/accounts.ts';
+import { ageAccount, createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { block, follow, mute } from '../support/graph.ts';
 import { assertMatchesSchema } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
 let ctx: TestContext;
 let app: FastifyInstance;
@@ -54,8 +49,8 @@ type Json = Record<string, unknown>;
 describe('GET /api/v1/notifications', () => {
   test('lists mentions, favourites, reblogs and follows newest first with their accounts and statuses', async () => {
     const [alice, bob] = [await user(), await user()];
-    const own = await insertStatus(ctx, alice.account.id, { text: 'mine' });
-    const mention = await insertStatus(ctx, bob.account.id, { mentions: [alice.account.id] });
+    const own = await insertStatus(ctx, { accountId: alice.account.id, text: 'mine' });
+    const mention = await insertStatus(ctx, { accountId: bob.account.id, mentions: [alice.account.id] });
     await notify(ctx, {
       type: 'mention',
       recipientAccountId: alice.account.id,
@@ -104,7 +99,7 @@ describe('GET /api/v1/notifications', () => {
 
   test('types[], exclude_types[], account_id, and Link pagination with max_id / min_id', async () => {
     const [alice, bob, carol] = [await user(), await user(), await user()];
-    const own = await insertStatus(ctx, alice.account.id);
+    const own = await insertStatus(ctx, { accountId: alice.account.id });
     const ids: string[] = [];
     for (const from of [bob, carol, bob, carol]) {
       const n = await notify(ctx, {
@@ -184,7 +179,7 @@ describe('GET /api/v1/notifications', () => {
 
   test('a notification about a deleted status is not shown', async () => {
     const [alice, bob] = [await user(), await user()];
-    const own = await insertStatus(ctx, alice.account.id);
+    const own = await insertStatus(ctx, { accountId: alice.account.id });
     const n = await notify(ctx, {
       type: 'favourite',
       recipientAccountId: alice.account.id,
@@ -249,10 +244,10 @@ describe('single notifications', () => {
 describe('muted and blocked senders', () => {
   test('produce no notifications', async () => {
     const [alice, blocked, muted, blocker] = [await user(), await user(), await user(), await user()];
-    await insertBlock(ctx, alice.account.id, blocked.account.id);
-    await insertMute(ctx, alice.account.id, muted.account.id);
-    await insertBlock(ctx, blocker.account.id, alice.account.id);
-    const own = await insertStatus(ctx, alice.account.id);
+    await block(ctx, alice.account.id, blocked.account.id);
+    await mute(ctx, alice.account.id, muted.account.id);
+    await block(ctx, blocker.account.id, alice.account.id);
+    const own = await insertStatus(ctx, { accountId: alice.account.id });
     for (const from of [blocked, muted, blocker]) {
       await notify(ctx, {
         type: 'favourite',
@@ -336,11 +331,13 @@ describe('notification policy', () => {
 describe('notification requests', () => {
   test('filter → request → accept → notifications visible, and later ones arrive unfiltered', async () => {
     const [alice, stranger] = [await user(), await user()];
-    const dm1 = await insertStatus(ctx, stranger.account.id, {
+    const dm1 = await insertStatus(ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
-    const dm2 = await insertStatus(ctx, stranger.account.id, {
+    const dm2 = await insertStatus(ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
@@ -397,7 +394,8 @@ describe('notification requests', () => {
     assert.deepEqual((await call(alice, 'GET', '/api/v1/notifications/requests')).body, []);
     assert.equal((await call(alice, 'GET', `/api/v1/notifications/requests/${request.id}`)).status, 404);
 
-    const dm3 = await insertStatus(ctx, stranger.account.id, {
+    const dm3 = await insertStatus(ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
@@ -414,7 +412,8 @@ describe('notification requests', () => {
     const alice = await user();
     const senders = [await user(), await user(), await user()];
     for (const s of senders) {
-      const dm = await insertStatus(ctx, s.account.id, {
+      const dm = await insertStatus(ctx, {
+        accountId: s.account.id,
         visibility: 'direct',
         mentions: [alice.account.id],
       });
@@ -465,11 +464,11 @@ describe('notification requests', () => {
 
   test('a follower of three days is not filtered by "not followers"; a fresh one is', async () => {
     const [alice, old, fresh] = [await user(), await user(), await user()];
-    await insertFollow(ctx, old.account.id, alice.account.id, 10);
-    await insertFollow(ctx, fresh.account.id, alice.account.id, 0);
+    await follow(ctx, old.account.id, alice.account.id, { daysAgo: 10 });
+    await follow(ctx, fresh.account.id, alice.account.id, { daysAgo: 0 });
     await call(alice, 'PATCH', '/api/v2/notifications/policy', { for_not_followers: 'filter' });
     for (const from of [old, fresh]) {
-      const s = await insertStatus(ctx, from.account.id, { mentions: [alice.account.id] });
+      const s = await insertStatus(ctx, { accountId: from.account.id, mentions: [alice.account.id] });
       await notify(ctx, {
         type: 'mention',
         recipientAccountId: alice.account.id,

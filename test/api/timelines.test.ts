@@ -5,10 +5,11 @@ import { newId } from '../../src/db/ids.ts';
 import { statusPins } from '../../src/db/schema/index.ts';
 import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
 import { buildServer } from '../../src/http/server.ts';
-import { block, follow, insertStatus, mute } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { block, follow, mute } from '../support/graph.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
 let ctx: TestContext;
 let app: FastifyInstance;

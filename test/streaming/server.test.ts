@@ -10,9 +10,9 @@ import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
 import { buildServer } from '../../src/http/server.ts';
 import type { PubSub } from '../../src/infra/pubsub/pubsub.ts';
 import { streamingHub } from '../../src/streaming/routes.ts';
-import { block, mute } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { block, mute } from '../support/graph.ts';
 import {
   openSse,
   openWs,
@@ -310,7 +310,7 @@ describe('filtering of public and hashtag statuses', { timeout: 60_000 }, () => 
     const friend = await createTestUser(ctx);
     await block(ctx, viewer.account.id, blocked.account.id);
     await mute(ctx, viewer.account.id, muted.account.id);
-    await mute(ctx, viewer.account.id, friend.account.id, new Date(Date.now() - 60_000)); // expired
+    await mute(ctx, viewer.account.id, friend.account.id, { expiresAt: new Date(Date.now() - 60_000) }); // expired
     await block(ctx, blocker.account.id, viewer.account.id);
     await ctx.database.db
       .update(users)

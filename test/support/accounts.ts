@@ -12,7 +12,10 @@ export interface TestUser {
   token: string;
 }
 
-/** A confirmed, approved local user with a token; every field can be overridden. */
+/**
+ * A confirmed, approved local user with a bearer token (no application); every field can be
+ * overridden. It goes with the test database: nothing to tear down.
+ */
 export async function createTestUser(
   ctx: Pick<Context, 'database' | 'config'>,
   options: {
@@ -39,4 +42,16 @@ export async function createTestUser(
     scopes: options.scopes ?? ['read', 'write', 'follow', 'push', 'profile'],
   });
   return { account, user, password, token: issued.accessToken };
+}
+
+/** Back-dates an account's creation by `days`, past the "new account" thresholds of notification policies. */
+export async function ageAccount(
+  ctx: Pick<Context, 'database'>,
+  accountId: string,
+  days: number,
+): Promise<void> {
+  await ctx.database.query(
+    `update accounts set created_at = now() - make_interval(days => $2::int) where id = $1`,
+    [accountId, days],
+  );
 }
