@@ -2,18 +2,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import type { ApplicationRecord } from '../../src/domain/accounts/records.ts';
 import { ALL_SCOPES } from '../../src/domain/auth/scopes.ts';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
 import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
-import { createApplication } from '../../src/domain/oauth/applications.ts';
 import {
   codeChallengeS256,
   createAuthorizationGrant,
   PASSWORD_GRANT_SETTING,
 } from '../../src/domain/oauth/grants.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
-import { createTestUser, type TestUser } from '../support/accounts.ts';
+import { createTestApp, createTestUser, type TestApp, type TestUser } from '../support/accounts.ts';
 import { apiHarness } from '../support/api.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
@@ -23,22 +21,8 @@ function shape(value: unknown, schema: string): void {
   if (schemaSkipReason === undefined) assertMatchesSchema(value, schema);
 }
 
-interface TestApp {
-  application: ApplicationRecord;
-  clientId: string;
-  clientSecret: string;
-}
-
-async function newApp(
-  scopes = 'read write follow push profile',
-  redirectUris: string | string[] = ['https://client.example/callback', 'urn:ietf:wg:oauth:2.0:oob'],
-): Promise<TestApp> {
-  const { application, clientSecret } = await createApplication(api.ctx, {
-    name: `app-${randomBytes(3).toString('hex')}`,
-    redirectUris,
-    scopes,
-  });
-  return { application, clientId: application.uid, clientSecret };
+function newApp(scopes?: string, redirectUris?: string | string[]): Promise<TestApp> {
+  return createTestApp(api.ctx, { ...(scopes ? { scopes } : {}), ...(redirectUris ? { redirectUris } : {}) });
 }
 
 function token(payload: Record<string, string>, headers: Record<string, string> = {}, form = true) {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { newId } from '../../src/db/ids.ts';
-import { blocks, follows, mutes } from '../../src/db/schema/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { apiHarness } from '../support/api.ts';
+import { block, follow, mute } from '../support/graph.ts';
 
 /**
  * The issue's visibility matrix through the API: visibility × viewer for get status, context,
@@ -46,18 +45,11 @@ api.before(async () => {
   for (const name of VIEWERS)
     if (name !== 'anonymous') users[name] = await createTestUser(api.ctx, { username: name });
   const author = users.author.account.id;
-  const edge = (a: string, b: string) => ({ id: newId(), accountId: a, targetAccountId: b });
-  await api.ctx.database.db
-    .insert(follows)
-    .values([
-      edge(users.follower.account.id, author),
-      edge(users.muted.account.id, author),
-      edge(users.muting.account.id, author),
-    ]);
-  await api.ctx.database.db.insert(blocks).values(edge(author, users.blocked.account.id));
-  await api.ctx.database.db
-    .insert(mutes)
-    .values([edge(author, users.muted.account.id), edge(users.muting.account.id, author)]);
+  for (const fan of [users.follower, users.muted, users.muting])
+    await follow(api.ctx, fan.account.id, author);
+  await block(api.ctx, author, users.blocked.account.id);
+  await mute(api.ctx, author, users.muted.account.id);
+  await mute(api.ctx, users.muting.account.id, author);
   for (const visibility of VISIBILITIES) {
     const root = await call('POST', '/api/v1/statuses', 'author', {
       status: `@mentioned ${visibility}`,

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import { newId } from '../../src/db/ids.ts';
 import {
   accountStats,
-  follows,
   notifications,
   polls,
   scheduledStatuses,
@@ -16,6 +14,7 @@ import type { Job } from '../../src/infra/queue/queue.ts';
 import { createJobRegistry } from '../../src/jobs/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { apiHarness } from '../support/api.ts';
+import { follow } from '../support/graph.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
 const api = apiHarness();
@@ -419,9 +418,7 @@ describe('interactions', () => {
     assert.ok(!reblogNotes.some((n) => n.type === 'reblog' && n.statusId === id));
     assert.equal((await call('GET', `/api/v1/statuses/${boosted.body.id}`)).status, 404);
 
-    await api.ctx.database.db
-      .insert(follows)
-      .values({ id: newId(), accountId: bob.account.id, targetAccountId: alice.account.id });
+    await follow(api.ctx, bob.account.id, alice.account.id);
     const priv = (await post(alice, { status: 'followers only', visibility: 'private' })).body.id;
     const refused = await call('POST', `/api/v1/statuses/${priv}/reblog`, bob);
     assert.equal(refused.status, 403);
