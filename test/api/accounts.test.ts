@@ -1,53 +1,38 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { newId } from '../../src/db/ids.ts';
-import { oauthApplications, users } from '../../src/db/schema/index.ts';
+import { users } from '../../src/db/schema/index.ts';
 import { confirmEmail } from '../../src/domain/accounts/registration.ts';
 import { BUILT_IN_ROLES, invalidateRoles } from '../../src/domain/accounts/roles.ts';
-import { hashSecret, newSecret } from '../../src/domain/auth/secrets.ts';
+import { hashSecret } from '../../src/domain/auth/secrets.ts';
 import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
-import { buildServer } from '../../src/http/server.ts';
 import type { MailMessage } from '../../src/infra/mail/mailer.ts';
-import type { Worker } from '../../src/infra/queue/queue.ts';
-import { createJobRegistry } from '../../src/jobs/index.ts';
-import { createTestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { createTestApp, createTestUser } from '../support/accounts.ts';
+import { apiHarness } from '../support/api.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-let worker: Worker;
 const mails: MailMessage[] = [];
 
-before(async () => {
-  ctx = await createTestContext({ env: { LOCAL_DOMAIN: 'woolly.test' } });
-  // Mail is captured instead of written: the worker runs the real job handlers.
-  ctx.mailer = {
-    async send(message) {
-      mails.push(message);
-      return { messageId: `<${mails.length}@test>` };
-    },
-    async close() {},
-  };
-  const registry = createJobRegistry(ctx);
-  worker = ctx.queue.work(['mailers'], (job) => registry.dispatch(job), { concurrency: 1 });
+const api = apiHarness({
   // Many sign-ups from one address here: the sign-up throttle has its own test (rate-limit.test.ts).
-  app = await buildServer(ctx, { rateLimits: { overrides: { api_sign_up: { limit: 10_000 } } } });
-  await app.ready();
-});
-
-after(async () => {
-  await worker?.close();
-  await app?.close();
-  await ctx?.close();
+  rateLimits: { overrides: { api_sign_up: { limit: 10_000 } } },
+  // Mail is captured instead of written: the worker runs the real job handlers.
+  prepare(ctx) {
+    ctx.mailer = {
+      async send(message) {
+        mails.push(message);
+        return { messageId: `<${mails.length}@test>` };
+      },
+      async close() {},
+    };
+  },
+  mailWorker: true,
 });
 
 beforeEach(async () => {
-  await ctx.database.query('delete from settings');
-  await updateSettings(ctx, {});
+  await api.ctx.database.query('delete from settings');
+  await updateSettings(api.ctx, {});
 });
 
 const schema = (value: unknown, name: string) => {
@@ -72,19 +57,13 @@ const linkToken = (mail: MailMessage) => {
 
 /** An app and its client_credentials token, as a client registers before signing someone up. */
 async function appToken(scopes = ['read', 'write', 'follow', 'push']) {
-  const [application] = await ctx.database.db
-    .insert(oauthApplications)
-    .values({
-      id: newId(),
-      name: 'Test client',
-      uid: newSecret(),
-      secretHash: hashSecret(newSecret()),
-      redirectUri: 'urn:ietf:wg:oauth:2.0:oob',
-      scopes: scopes.join(' '),
-    })
-    .returning();
-  const token = await issueAccessToken(ctx, { applicationId: application!.id, userId: null, scopes });
-  return { application: application!, token: token.accessToken };
+  const { application, token } = await createTestApp(api.ctx, {
+    name: 'Test client',
+    scopes: scopes.join(' '),
+    redirectUris: 'urn:ietf:wg:oauth:2.0:oob',
+    appToken: true,
+  });
+  return { application, token: token! };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -93,11 +72,11 @@ let seq = 0;
 const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${seq++}`;
 
 async function signUp(token: string, body: Record<string, unknown>) {
-  return app.inject({ method: 'POST', url: '/api/v1/accounts', headers: bearer(token), payload: body });
+  return api.inject({ method: 'POST', url: '/api/v1/accounts', headers: bearer(token), payload: body });
 }
 
 const countUsers = async () =>
-  Number((await ctx.database.query<{ n: string }>('select count(*) as n from users'))[0]!.n);
+  Number((await api.ctx.database.query<{ n: string }>('select count(*) as n from users'))[0]!.n);
 
 describe('sign-up', () => {
   test('sign-up → confirmation mail → link → the token works', async () => {
@@ -120,13 +99,13 @@ describe('sign-up', () => {
     assert.equal(res.headers['cache-control'], 'no-store');
 
     // Unconfirmed: the API says so (403), but the app may ask whether the mail was confirmed.
-    const before = await app.inject({
+    const before = await api.inject({
       url: '/api/v1/accounts/verify_credentials',
       headers: bearer(body.access_token),
     });
     assert.equal(before.statusCode, 403);
     assert.deepEqual(before.json(), { error: 'Your login is missing a confirmed e-mail address' });
-    const check = await app.inject({
+    const check = await api.inject({
       url: '/api/v1/emails/check_confirmation',
       headers: bearer(body.access_token),
     });
@@ -138,16 +117,16 @@ describe('sign-up', () => {
     assert.match(mail.html ?? '', /confirmation_token=/);
     const confirmationToken = linkToken(mail);
     // Only the hash is stored.
-    const [row] = await ctx.database.db.select().from(users).where(eq(users.email, email.toLowerCase()));
+    const [row] = await api.ctx.database.db.select().from(users).where(eq(users.email, email.toLowerCase()));
     assert.equal(row!.confirmationTokenHash, hashSecret(confirmationToken));
     assert.equal(row!.locale, 'fr');
     assert.ok(row!.signUpIp);
 
-    const confirmed = await confirmEmail(ctx, confirmationToken);
+    const confirmed = await confirmEmail(api.ctx, confirmationToken);
     assert.equal(confirmed.ok, true);
-    assert.deepEqual(await confirmEmail(ctx, confirmationToken), { ok: false, reason: 'invalid' });
+    assert.deepEqual(await confirmEmail(api.ctx, confirmationToken), { ok: false, reason: 'invalid' });
 
-    const me = await app.inject({
+    const me = await api.inject({
       url: '/api/v1/accounts/verify_credentials',
       headers: bearer(body.access_token),
     });
@@ -156,11 +135,11 @@ describe('sign-up', () => {
     schema(account, 'CredentialAccount');
     assert.equal(account.username, username);
     assert.equal(account.acct, username);
-    assert.equal(account.url, `${ctx.config.baseUrl}/@${username}`);
-    assert.equal(account.uri, `${ctx.config.baseUrl}/users/${username}`);
+    assert.equal(account.url, `${api.ctx.config.baseUrl}/@${username}`);
+    assert.equal(account.uri, `${api.ctx.config.baseUrl}/users/${username}`);
     assert.match(account.created_at, /^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/);
-    assert.equal(account.avatar, `${ctx.config.baseUrl}/avatars/original/missing.png`);
-    assert.equal(account.header, `${ctx.config.baseUrl}/headers/original/missing.png`);
+    assert.equal(account.avatar, `${api.ctx.config.baseUrl}/avatars/original/missing.png`);
+    assert.equal(account.header, `${api.ctx.config.baseUrl}/headers/original/missing.png`);
     assert.deepEqual(account.roles, []);
     assert.equal(account.source.privacy, 'public');
     assert.deepEqual(account.role, {
@@ -171,7 +150,7 @@ describe('sign-up', () => {
       highlighted: false,
     });
     schema(account.role, 'Role');
-    const checked = await app.inject({
+    const checked = await api.inject({
       url: '/api/v1/emails/check_confirmation',
       headers: bearer(body.access_token),
     });
@@ -193,7 +172,7 @@ describe('sign-up', () => {
     assert.match(body.error, /^Validation failed: /);
     assert.match(body.error, /Service agreement must be accepted/);
 
-    const existing = await createTestUser(ctx, { username: unique('taken') });
+    const existing = await createTestUser(api.ctx, { username: unique('taken') });
     const cases: [Record<string, unknown>, string, string][] = [
       [{ username: existing.account.username.toUpperCase() }, 'username', 'ERR_TAKEN'],
       [{ username: 'with space' }, 'username', 'ERR_INVALID'],
@@ -224,7 +203,7 @@ describe('sign-up', () => {
   });
 
   test('needs an app token with write scope, not a user token', async () => {
-    const user = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx);
     const asUser = await signUp(user.token, {});
     assert.equal(asUser.statusCode, 403);
     assert.deepEqual(asUser.json(), { error: 'This method requires an client credentials authentication' });
@@ -232,7 +211,7 @@ describe('sign-up', () => {
     const res = await signUp(readOnly.token, {});
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error, 'This action is outside the authorized scopes');
-    const anonymous = await app.inject({ method: 'POST', url: '/api/v1/accounts', payload: {} });
+    const anonymous = await api.inject({ method: 'POST', url: '/api/v1/accounts', payload: {} });
     assert.equal(anonymous.statusCode, 401);
   });
 
@@ -244,12 +223,12 @@ describe('sign-up', () => {
       password: 'long enough',
       agreement: '1',
     });
-    await updateSettings(ctx, { registrations_mode: 'none' });
+    await updateSettings(api.ctx, { registrations_mode: 'none' });
     const closed = await signUp(token, valid());
     assert.equal(closed.statusCode, 403);
     assert.deepEqual(closed.json(), { error: 'Forbidden' });
 
-    await updateSettings(ctx, { registrations_mode: 'approved', require_invite_text: true });
+    await updateSettings(api.ctx, { registrations_mode: 'approved', require_invite_text: true });
     const noReason = await signUp(token, valid());
     assert.equal(noReason.statusCode, 422);
     assert.equal(noReason.json().details.reason[0].error, 'ERR_BLANK');
@@ -259,19 +238,19 @@ describe('sign-up', () => {
     const input = { ...valid(), reason: 'I like wool' };
     const res = await signUp(token, input);
     assert.equal(res.statusCode, 200, res.body);
-    const [row] = await ctx.database.db.select().from(users).where(eq(users.email, input.email));
+    const [row] = await api.ctx.database.db.select().from(users).where(eq(users.email, input.email));
     assert.equal(row!.approved, false);
     assert.equal(row!.reason, 'I like wool');
-    const confirmed = await confirmEmail(ctx, linkToken(await waitForMail(input.email)));
+    const confirmed = await confirmEmail(api.ctx, linkToken(await waitForMail(input.email)));
     assert.equal(confirmed.ok, true);
-    const me = await app.inject({
+    const me = await api.inject({
       url: '/api/v1/accounts/verify_credentials',
       headers: bearer(res.json().access_token),
     });
     assert.equal(me.statusCode, 403);
     assert.deepEqual(me.json(), { error: 'Your login is currently pending approval' });
     // Pending accounts do not exist for others.
-    const shown = await app.inject({ url: `/api/v1/accounts/${row!.accountId}` });
+    const shown = await api.inject({ url: `/api/v1/accounts/${row!.accountId}` });
     assert.equal(shown.statusCode, 404);
   });
 });
@@ -290,13 +269,13 @@ describe('e-mail confirmations', () => {
     const first = linkToken(await waitForMail(input.email));
 
     const other = await appToken();
-    const [row] = await ctx.database.db.select().from(users).where(eq(users.email, input.email));
-    const foreign = await issueAccessToken(ctx, {
+    const [row] = await api.ctx.database.db.select().from(users).where(eq(users.email, input.email));
+    const foreign = await issueAccessToken(api.ctx, {
       applicationId: other.application.id,
       userId: row!.id,
       scopes: ['write'],
     });
-    const refused = await app.inject({
+    const refused = await api.inject({
       method: 'POST',
       url: '/api/v1/emails/confirmations',
       headers: bearer(foreign.accessToken),
@@ -304,7 +283,7 @@ describe('e-mail confirmations', () => {
     assert.equal(refused.statusCode, 403);
     assert.match(refused.json().error, /originally signed-up with/);
 
-    const resend = await app.inject({
+    const resend = await api.inject({
       method: 'POST',
       url: '/api/v1/emails/confirmations',
       headers: bearer(userToken),
@@ -313,9 +292,9 @@ describe('e-mail confirmations', () => {
     assert.deepEqual(resend.json(), {});
     const second = linkToken(await waitForMail(input.email, 2));
     assert.notEqual(second, first);
-    assert.deepEqual(await confirmEmail(ctx, first), { ok: false, reason: 'invalid' }); // replaced
+    assert.deepEqual(await confirmEmail(api.ctx, first), { ok: false, reason: 'invalid' }); // replaced
 
-    const bad = await app.inject({
+    const bad = await api.inject({
       method: 'POST',
       url: '/api/v1/emails/confirmations',
       headers: bearer(userToken),
@@ -325,20 +304,20 @@ describe('e-mail confirmations', () => {
     assert.equal(bad.json().details.email[0].error, 'ERR_INVALID');
 
     const corrected = `${unique('fixed')}@example.test`;
-    const moved = await app.inject({
+    const moved = await api.inject({
       method: 'POST',
       url: '/api/v1/emails/confirmations',
       headers: bearer(userToken),
       payload: { email: corrected },
     });
     assert.equal(moved.statusCode, 200, moved.body);
-    const result = await confirmEmail(ctx, linkToken(await waitForMail(corrected)));
+    const result = await confirmEmail(api.ctx, linkToken(await waitForMail(corrected)));
     assert.ok(result.ok);
     assert.equal(result.user.email, corrected);
     assert.equal(result.emailChanged, true);
     assert.equal(application.id, row!.createdByApplicationId);
 
-    const done = await app.inject({
+    const done = await api.inject({
       method: 'POST',
       url: '/api/v1/emails/confirmations',
       headers: bearer(userToken),
@@ -350,20 +329,20 @@ describe('e-mail confirmations', () => {
   });
 
   test('check_confirmation needs a user', async () => {
-    const anonymous = await app.inject({ url: '/api/v1/emails/check_confirmation' });
+    const anonymous = await api.inject({ url: '/api/v1/emails/check_confirmation' });
     assert.equal(anonymous.statusCode, 401);
     assert.deepEqual(anonymous.json(), { error: 'This method requires an authenticated user' });
     const { token } = await appToken();
-    const appOnly = await app.inject({ url: '/api/v1/emails/check_confirmation', headers: bearer(token) });
+    const appOnly = await api.inject({ url: '/api/v1/emails/check_confirmation', headers: bearer(token) });
     assert.equal(appOnly.statusCode, 401);
   });
 });
 
 describe('profile', () => {
   test('update_credentials changes what is given, within Mastodon limits', async () => {
-    const user = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx);
     const patch = (payload: Record<string, unknown> | string, type = 'application/json') =>
-      app.inject({
+      api.inject({
         method: 'PATCH',
         url: '/api/v1/accounts/update_credentials',
         headers: { ...bearer(user.token), 'content-type': type },
@@ -415,7 +394,7 @@ describe('profile', () => {
     );
     assert.equal(form.json().locked, true); // untouched
 
-    const prefs = await app.inject({ url: '/api/v1/preferences', headers: bearer(user.token) });
+    const prefs = await api.inject({ url: '/api/v1/preferences', headers: bearer(user.token) });
     assert.equal(prefs.statusCode, 200);
     schema(prefs.json(), 'Preferences');
     assert.equal(prefs.json()['posting:default:visibility'], 'unlisted');
@@ -443,42 +422,42 @@ describe('profile', () => {
     // A bio counts URLs as 23 characters: a long link does not push it over.
     const withUrl = await patch({ note: `${'x'.repeat(470)} https://example.test/${'y'.repeat(100)}` });
     assert.equal(withUrl.statusCode, 200, withUrl.body);
-    const me = await app.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(user.token) });
+    const me = await api.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(user.token) });
     assert.equal(me.json().display_name, 'Formed'); // refused requests changed nothing, not even their valid parts
   });
 
   test('scopes: read for verify_credentials, write for update_credentials', async () => {
-    const reader = await createTestUser(ctx, { scopes: ['read:accounts'] });
+    const reader = await createTestUser(api.ctx, { scopes: ['read:accounts'] });
     assert.equal(
-      (await app.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(reader.token) }))
+      (await api.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(reader.token) }))
         .statusCode,
       200,
     );
-    const profileOnly = await createTestUser(ctx, { scopes: ['profile'] });
+    const profileOnly = await createTestUser(api.ctx, { scopes: ['profile'] });
     assert.equal(
-      (await app.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(profileOnly.token) }))
+      (await api.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(profileOnly.token) }))
         .statusCode,
       200,
     );
     assert.equal(
-      (await app.inject({ url: '/api/v1/preferences', headers: bearer(profileOnly.token) })).statusCode,
+      (await api.inject({ url: '/api/v1/preferences', headers: bearer(profileOnly.token) })).statusCode,
       403,
     );
-    const denied = await app.inject({
+    const denied = await api.inject({
       method: 'PATCH',
       url: '/api/v1/accounts/update_credentials',
       headers: bearer(reader.token),
       payload: { display_name: 'x' },
     });
     assert.equal(denied.statusCode, 403);
-    const writer = await createTestUser(ctx, { scopes: ['write:accounts'] });
+    const writer = await createTestUser(api.ctx, { scopes: ['write:accounts'] });
     assert.equal(
-      (await app.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(writer.token) }))
+      (await api.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(writer.token) }))
         .statusCode,
       403,
     );
-    assert.equal((await app.inject({ url: '/api/v1/accounts/verify_credentials' })).statusCode, 401);
-    const lookupDenied = await app.inject({
+    assert.equal((await api.inject({ url: '/api/v1/accounts/verify_credentials' })).statusCode, 401);
+    const lookupDenied = await api.inject({
       url: `/api/v1/accounts/${writer.account.id}`,
       headers: bearer(writer.token),
     });
@@ -488,18 +467,18 @@ describe('profile', () => {
 
 describe('reading accounts', () => {
   test('by id, by acct, in batches; unknown, invalid and unconfirmed ones are not found', async () => {
-    const alice = await createTestUser(ctx, { username: unique('alice') });
-    const bob = await createTestUser(ctx, { username: unique('bob') });
-    const hidden = await createTestUser(ctx, { username: unique('hidden'), confirmed: false });
+    const alice = await createTestUser(api.ctx, { username: unique('alice') });
+    const bob = await createTestUser(api.ctx, { username: unique('bob') });
+    const hidden = await createTestUser(api.ctx, { username: unique('hidden'), confirmed: false });
 
-    const one = await app.inject({ url: `/api/v1/accounts/${alice.account.id}` });
+    const one = await api.inject({ url: `/api/v1/accounts/${alice.account.id}` });
     assert.equal(one.statusCode, 200, one.body);
     schema(one.json(), 'Account');
     assert.equal(one.json().id, alice.account.id);
     assert.equal(one.json().noindex, false);
     assert.equal('source' in one.json(), false);
     for (const id of ['12345', 'abc', '99999999999999999999', hidden.account.id]) {
-      const res = await app.inject({ url: `/api/v1/accounts/${id}` });
+      const res = await api.inject({ url: `/api/v1/accounts/${id}` });
       assert.equal(res.statusCode, 404, id);
       assert.deepEqual(res.json(), { error: 'Record not found' });
     }
@@ -509,7 +488,7 @@ describe('reading accounts', () => {
       `@${alice.account.username.toUpperCase()}`,
       `${alice.account.username}@woolly.test`,
     ]) {
-      const res = await app.inject({ url: `/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}` });
+      const res = await api.inject({ url: `/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}` });
       assert.equal(res.statusCode, 200, acct);
       assert.equal(res.json().id, alice.account.id);
     }
@@ -519,11 +498,11 @@ describe('reading accounts', () => {
       hidden.account.username,
       '',
     ]) {
-      const res = await app.inject({ url: `/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}` });
+      const res = await api.inject({ url: `/api/v1/accounts/lookup?acct=${encodeURIComponent(acct)}` });
       assert.equal(res.statusCode, 404, acct);
     }
 
-    const batch = await app.inject({
+    const batch = await api.inject({
       url: `/api/v1/accounts?id[]=${bob.account.id}&id[]=${alice.account.id}&id[]=${hidden.account.id}&id[]=1`,
     });
     assert.equal(batch.statusCode, 200);
@@ -533,19 +512,19 @@ describe('reading accounts', () => {
     );
     for (const a of batch.json()) schema(a, 'Account');
     const many = Array.from({ length: 41 }, (_, i) => `id[]=${i + 1}`).join('&');
-    assert.equal((await app.inject({ url: `/api/v1/accounts?${many}` })).statusCode, 422);
+    assert.equal((await api.inject({ url: `/api/v1/accounts?${many}` })).statusCode, 422);
   });
 
   test('roles: the highlighted role is shown, the full role to its user', async () => {
-    const mod = await createTestUser(ctx, { username: unique('mod') });
-    await ctx.database.db
+    const mod = await createTestUser(api.ctx, { username: unique('mod') });
+    await api.ctx.database.db
       .update(users)
       .set({ roleId: BUILT_IN_ROLES.Moderator.id })
       .where(eq(users.id, mod.user.id));
-    invalidateRoles(ctx);
-    const shown = await app.inject({ url: `/api/v1/accounts/${mod.account.id}` });
+    invalidateRoles(api.ctx);
+    const shown = await api.inject({ url: `/api/v1/accounts/${mod.account.id}` });
     assert.deepEqual(shown.json().roles, [{ id: '1', name: 'Moderator', color: '' }]);
-    const me = await app.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(mod.token) });
+    const me = await api.inject({ url: '/api/v1/accounts/verify_credentials', headers: bearer(mod.token) });
     // Moderator's own bits plus everyone's invite_users.
     assert.deepEqual(me.json().role, {
       id: '1',
@@ -554,12 +533,12 @@ describe('reading accounts', () => {
       color: '',
       highlighted: true,
     });
-    await ctx.database.db
+    await api.ctx.database.db
       .update(users)
       .set({ roleId: BUILT_IN_ROLES.Owner.id })
       .where(eq(users.id, mod.user.id));
-    invalidateRoles(ctx);
-    const owner = await app.inject({
+    invalidateRoles(api.ctx);
+    const owner = await api.inject({
       url: '/api/v1/accounts/verify_credentials',
       headers: bearer(mod.token),
     });
@@ -567,11 +546,11 @@ describe('reading accounts', () => {
   });
 
   test('suspended accounts show no profile content', async () => {
-    const gone = await createTestUser(ctx, { username: unique('gone') });
-    await ctx.database.query(
+    const gone = await createTestUser(api.ctx, { username: unique('gone') });
+    await api.ctx.database.query(
       `update accounts set suspended_at = now(), display_name = 'Secret', note = 'hidden' where id = ${gone.account.id}`,
     );
-    const res = await app.inject({ url: `/api/v1/accounts/${gone.account.id}` });
+    const res = await api.inject({ url: `/api/v1/accounts/${gone.account.id}` });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().suspended, true);
     assert.equal(res.json().display_name, '');
@@ -581,7 +560,7 @@ describe('reading accounts', () => {
 
   test('the default avatar and header are real images', async () => {
     for (const url of ['/avatars/original/missing.png', '/headers/original/missing.png']) {
-      const res = await app.inject({ url });
+      const res = await api.inject({ url });
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['content-type'], 'image/png');
       assert.deepEqual([...res.rawPayload.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);

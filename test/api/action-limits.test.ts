@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { follows, statuses } from '../../src/db/schema/index.ts';
 import { ACTION_LIMITS, type ActionFamily, actionLimitKey } from '../../src/domain/action-limits.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
 
 /**
  * Mastodon's per-account action limits (mastodon.md §8.1): 300 statuses (posts, boosts, edits) per
@@ -14,19 +12,7 @@ import { createTestContext, type TestContext } from '../support/context.ts';
  * the cache, so the tests exercise the real path without posting 300 times.
  */
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx, { rateLimits: { overrides: { per_token_api: { limit: 100_000 } } } });
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness({ rateLimits: { overrides: { per_token_api: { limit: 100_000 } } } });
 
 async function call(
   user: TestUser,
@@ -34,7 +20,7 @@ async function call(
   url: string,
   payload?: Record<string, unknown>,
 ) {
-  const response = await app.inject({
+  const response = await api.inject({
     method,
     url,
     headers: { authorization: `Bearer ${user.token}` },
@@ -45,7 +31,7 @@ async function call(
 
 /** Sets the account's counter so that `left` actions remain in the current window. */
 async function leave(user: TestUser, family: ActionFamily, left: number) {
-  await ctx.cache.set(
+  await api.ctx.cache.set(
     actionLimitKey(user.account.id, family),
     String(ACTION_LIMITS[family].limit - left),
     3600,
@@ -53,12 +39,12 @@ async function leave(user: TestUser, family: ActionFamily, left: number) {
 }
 
 async function statusCount(accountId: string) {
-  return (await ctx.database.db.select().from(statuses).where(eq(statuses.accountId, accountId))).length;
+  return (await api.ctx.database.db.select().from(statuses).where(eq(statuses.accountId, accountId))).length;
 }
 
 describe('statuses: 300 per 3 hours', () => {
   test('a post reports the allowance in X-RateLimit-*; the one past it is 429 and creates nothing', async () => {
-    const alice = await createTestUser(ctx, { username: 'limit_alice' });
+    const alice = await createTestUser(api.ctx, { username: 'limit_alice' });
     const first = await call(alice, 'POST', '/api/v1/statuses', { status: 'first' });
     assert.equal(first.status, 200);
     assert.equal(first.headers['x-ratelimit-limit'], '300');
@@ -83,7 +69,7 @@ describe('statuses: 300 per 3 hours', () => {
   });
 
   test('an invalid post uses up nothing', async () => {
-    const bob = await createTestUser(ctx, { username: 'limit_bob' });
+    const bob = await createTestUser(api.ctx, { username: 'limit_bob' });
     await leave(bob, 'statuses', 1);
     const invalid = await call(bob, 'POST', '/api/v1/statuses', { status: 'x'.repeat(501) });
     assert.equal(invalid.status, 422);
@@ -92,17 +78,17 @@ describe('statuses: 300 per 3 hours', () => {
   });
 
   test('an Idempotency-Key repeat is answered without counting again', async () => {
-    const carol = await createTestUser(ctx, { username: 'limit_carol' });
+    const carol = await createTestUser(api.ctx, { username: 'limit_carol' });
     await leave(carol, 'statuses', 1);
     const headers = { authorization: `Bearer ${carol.token}`, 'idempotency-key': 'same-post' };
-    const first = await app.inject({
+    const first = await api.inject({
       method: 'POST',
       url: '/api/v1/statuses',
       headers,
       payload: { status: 'once' },
     });
     assert.equal(first.statusCode, 200);
-    const again = await app.inject({
+    const again = await api.inject({
       method: 'POST',
       url: '/api/v1/statuses',
       headers,
@@ -113,8 +99,8 @@ describe('statuses: 300 per 3 hours', () => {
   });
 
   test('boosts and edits count; a scheduled status does not', async () => {
-    const dave = await createTestUser(ctx, { username: 'limit_dave' });
-    const erin = await createTestUser(ctx, { username: 'limit_erin' });
+    const dave = await createTestUser(api.ctx, { username: 'limit_dave' });
+    const erin = await createTestUser(api.ctx, { username: 'limit_erin' });
     const post = await call(erin, 'POST', '/api/v1/statuses', { status: 'boost me' });
     const own = await call(dave, 'POST', '/api/v1/statuses', { status: 'edit me' });
 
@@ -145,10 +131,10 @@ describe('statuses: 300 per 3 hours', () => {
 
 describe('follows: 400 per 24 hours', () => {
   test('follows and follow requests count; the one past the limit is 429 and follows nobody', async () => {
-    const frank = await createTestUser(ctx, { username: 'limit_frank' });
-    const open = await createTestUser(ctx, { username: 'limit_open' });
-    const locked = await createTestUser(ctx, { username: 'limit_locked' });
-    const third = await createTestUser(ctx, { username: 'limit_third' });
+    const frank = await createTestUser(api.ctx, { username: 'limit_frank' });
+    const open = await createTestUser(api.ctx, { username: 'limit_open' });
+    const locked = await createTestUser(api.ctx, { username: 'limit_locked' });
+    const third = await createTestUser(api.ctx, { username: 'limit_third' });
     await call(locked, 'PATCH', '/api/v1/accounts/update_credentials', { locked: true });
 
     await leave(frank, 'follows', 2);
@@ -168,7 +154,7 @@ describe('follows: 400 per 24 hours', () => {
     const refused = await call(frank, 'POST', `/api/v1/accounts/${third.account.id}/follow`);
     assert.equal(refused.status, 429);
     assert.deepEqual(refused.body, { error: 'Too many requests' });
-    const rows = await ctx.database.db
+    const rows = await api.ctx.database.db
       .select()
       .from(follows)
       .where(eq(follows.targetAccountId, third.account.id));

@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { describe, test } from 'node:test';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
 import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness({ rateLimits: {} });
 /** Each registration comes from its own address, so the per-IP throttle only bites where tested. */
 let nextIp = 1;
 const freshIp = () => `10.0.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
 
 function shape(value: unknown, schema: string): void {
   if (schemaSkipReason === undefined) assertMatchesSchema(value, schema);
 }
 
 async function register(payload: Record<string, unknown> | string, headers: Record<string, string> = {}) {
-  return app.inject({
+  return api.inject({
     method: 'POST',
     url: '/api/v1/apps',
     remoteAddress: freshIp(),
@@ -40,7 +26,9 @@ async function register(payload: Record<string, unknown> | string, headers: Reco
 }
 
 async function appCount(): Promise<number> {
-  const [row] = await ctx.database.query<{ n: number }>('select count(*)::int as n from oauth_applications');
+  const [row] = await api.ctx.database.query<{ n: number }>(
+    'select count(*)::int as n from oauth_applications',
+  );
   return row!.n;
 }
 
@@ -60,13 +48,13 @@ describe('POST /api/v1/apps', () => {
     assert.deepEqual(body.scopes, ['read', 'write', 'follow', 'push']);
     assert.deepEqual(body.redirect_uris, ['https://phanpy.example/']);
     assert.equal(body.redirect_uri, 'https://phanpy.example/');
-    assert.equal(body.vapid_key, ctx.secrets.VAPID_PUBLIC_KEY);
+    assert.equal(body.vapid_key, api.ctx.secrets.VAPID_PUBLIC_KEY);
     assert.equal(body.client_secret_expires_at, 0);
     assert.match(body.client_id, /^[A-Za-z0-9_-]{43}$/);
     assert.match(body.client_secret, /^[A-Za-z0-9_-]{43}$/);
     assert.match(body.id, /^\d+$/);
 
-    const [row] = await ctx.database.query<Record<string, string>>(
+    const [row] = await api.ctx.database.query<Record<string, string>>(
       'select * from oauth_applications where uid = $1',
       [body.client_id],
     );
@@ -224,7 +212,7 @@ describe('POST /api/v1/apps', () => {
   test('throttles registrations: 5 per IP per 10 minutes, then 429 with X-RateLimit headers', async () => {
     const ip = '192.0.2.77';
     const post = () =>
-      app.inject({
+      api.inject({
         method: 'POST',
         url: '/api/v1/apps',
         remoteAddress: ip,
@@ -257,8 +245,8 @@ describe('GET /api/v1/apps/verify_credentials', () => {
     ).json();
     const appId = created.id as string;
     // A token with no user and a scope unrelated to reading: still enough to verify the app.
-    const token = await issueAccessToken(ctx, { applicationId: appId, userId: null, scopes: ['push'] });
-    const res = await app.inject({
+    const token = await issueAccessToken(api.ctx, { applicationId: appId, userId: null, scopes: ['push'] });
+    const res = await api.inject({
       method: 'GET',
       url: '/api/v1/apps/verify_credentials',
       headers: { authorization: `Bearer ${token.accessToken}` },
@@ -274,11 +262,11 @@ describe('GET /api/v1/apps/verify_credentials', () => {
   });
 
   test('401 without a token or with an unknown one', async () => {
-    const none = await app.inject({ method: 'GET', url: '/api/v1/apps/verify_credentials' });
+    const none = await api.inject({ method: 'GET', url: '/api/v1/apps/verify_credentials' });
     assert.equal(none.statusCode, 401);
     assert.deepEqual(none.json(), { error: 'The access token is invalid' });
     shape(none.json(), 'Error');
-    const bad = await app.inject({
+    const bad = await api.inject({
       method: 'GET',
       url: '/api/v1/apps/verify_credentials',
       headers: { authorization: 'Bearer nope' },

@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/http/server.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { describe, test } from 'node:test';
+import { apiHarness } from '../support/api.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness();
 const ORIGIN = 'https://elk.example';
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
-
 const preflight = (url: string, method = 'POST', headers = 'authorization, content-type, idempotency-key') =>
-  app.inject({
+  api.inject({
     method: 'OPTIONS',
     url,
     headers: {
@@ -65,7 +51,7 @@ describe('CORS for browser clients', () => {
   });
 
   test('API responses expose Link and the rate-limit headers, errors included', async () => {
-    const ok = await app.inject({ method: 'GET', url: '/api/v2/instance', headers: { origin: ORIGIN } });
+    const ok = await api.inject({ method: 'GET', url: '/api/v2/instance', headers: { origin: ORIGIN } });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.headers['access-control-allow-origin'], '*');
     const exposed = String(ok.headers['access-control-expose-headers']);
@@ -78,7 +64,7 @@ describe('CORS for browser clients', () => {
     ]) {
       assert.ok(exposed.includes(h), `${h} exposed: ${exposed}`);
     }
-    const unauthorized = await app.inject({
+    const unauthorized = await api.inject({
       method: 'GET',
       url: '/api/v1/apps/verify_credentials',
       headers: { origin: ORIGIN },
@@ -89,10 +75,10 @@ describe('CORS for browser clients', () => {
       '*',
       'a browser client can read the 401',
     );
-    const missing = await app.inject({ method: 'GET', url: '/api/v1/nope', headers: { origin: ORIGIN } });
+    const missing = await api.inject({ method: 'GET', url: '/api/v1/nope', headers: { origin: ORIGIN } });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.headers['access-control-allow-origin'], '*');
-    const token = await app.inject({
+    const token = await api.inject({
       method: 'POST',
       url: '/oauth/token',
       headers: { origin: ORIGIN },
@@ -104,7 +90,7 @@ describe('CORS for browser clients', () => {
 
   test('no CORS on the HTML pages: /oauth/authorize and /auth/*', async () => {
     for (const url of ['/oauth/authorize', '/auth/sign_in']) {
-      const res = await app.inject({ method: 'GET', url, headers: { origin: ORIGIN } });
+      const res = await api.inject({ method: 'GET', url, headers: { origin: ORIGIN } });
       assert.equal(res.headers['access-control-allow-origin'], undefined, url);
       const pre = await preflight(url);
       assert.notEqual(pre.statusCode, 204, url);
@@ -117,14 +103,14 @@ describe('CORS for browser clients', () => {
   });
 
   test('an OPTIONS request that is not a preflight is routed as usual: 405 or 404', async () => {
-    const known = await app.inject({ method: 'OPTIONS', url: '/api/v1/apps' });
+    const known = await api.inject({ method: 'OPTIONS', url: '/api/v1/apps' });
     assert.equal(known.statusCode, 405);
     assert.equal(known.headers.allow, 'POST');
     assert.deepEqual(known.json(), { error: 'Method not allowed' });
-    const unknown = await app.inject({ method: 'OPTIONS', url: '/api/v1/nothing-here' });
+    const unknown = await api.inject({ method: 'OPTIONS', url: '/api/v1/nothing-here' });
     assert.equal(unknown.statusCode, 404);
     assert.deepEqual(unknown.json(), { error: 'Record not found' });
-    const noMethod = await app.inject({
+    const noMethod = await api.inject({
       method: 'OPTIONS',
       url: '/api/v1/apps',
       headers: { origin: ORIGIN },
@@ -133,12 +119,12 @@ describe('CORS for browser clients', () => {
   });
 
   test('404 and 405 answers are unchanged by the preflight route', async () => {
-    const wrongMethod = await app.inject({ method: 'GET', url: '/api/v1/apps' });
+    const wrongMethod = await api.inject({ method: 'GET', url: '/api/v1/apps' });
     assert.equal(wrongMethod.statusCode, 405);
     assert.equal(wrongMethod.headers.allow, 'POST');
-    const token = await app.inject({ method: 'DELETE', url: '/oauth/token' });
+    const token = await api.inject({ method: 'DELETE', url: '/oauth/token' });
     assert.equal(token.statusCode, 405);
-    const page = await app.inject({ method: 'GET', url: '/no-such-page' });
+    const page = await api.inject({ method: 'GET', url: '/no-such-page' });
     assert.equal(page.statusCode, 404);
     assert.match(String(page.headers['content-type']), /^text\/html/);
   });

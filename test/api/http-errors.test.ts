@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { ApiError } from '../../src/api/errors.ts';
 import type { Context } from '../../src/domain/context.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness, buildTestServer } from '../support/api.ts';
 
 const BODY_LIMIT = 4096;
 
@@ -28,23 +27,17 @@ async function withTestRoutes(app: FastifyInstance): Promise<FastifyInstance> {
   return app;
 }
 
-let ctx: TestContext;
-let app: FastifyInstance;
 const logLines: Record<string, unknown>[] = [];
 
-before(async () => {
-  const log = pino(
-    { level: 'info' },
-    { write: (line: string) => logLines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
-  ctx = await createTestContext({ env: { WOOLLY_BODY_LIMIT: String(BODY_LIMIT) }, log });
-  app = await withTestRoutes(await buildServer(ctx));
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
+const api = apiHarness({
+  context: {
+    env: { WOOLLY_BODY_LIMIT: String(BODY_LIMIT) },
+    log: pino(
+      { level: 'info' },
+      { write: (line: string) => logLines.push(JSON.parse(line) as Record<string, unknown>) },
+    ),
+  },
+  routes: withTestRoutes,
 });
 
 function assertJsonError(
@@ -69,55 +62,55 @@ describe('not found and wrong method', () => {
       '/api/v1/instance/peers',
       '/oauth/nothing',
     ]) {
-      assertJsonError(await app.inject({ method: 'GET', url }), 404, 'Record not found');
+      assertJsonError(await api.inject({ method: 'GET', url }), 404, 'Record not found');
     }
   });
 
   test('outside /api a 404 is a plain page', async () => {
-    const res = await app.inject({ method: 'GET', url: '/no/such/page' });
+    const res = await api.inject({ method: 'GET', url: '/no/such/page' });
     assert.equal(res.statusCode, 404);
     assert.match(String(res.headers['content-type']), /^text\/html/);
   });
 
   test('a path that exists with other methods is a 405 with Allow', async () => {
-    const res = await app.inject({ method: 'DELETE', url: '/api/v2/instance' });
+    const res = await api.inject({ method: 'DELETE', url: '/api/v2/instance' });
     assertJsonError(res, 405);
     assert.equal(res.headers.allow, 'GET, HEAD');
 
-    const post = await app.inject({ method: 'GET', url: '/api/test/echo' });
+    const post = await api.inject({ method: 'GET', url: '/api/test/echo' });
     assertJsonError(post, 405);
     assert.equal(post.headers.allow, 'POST');
 
-    const param = await app.inject({ method: 'PUT', url: '/api/test/items/123' });
+    const param = await api.inject({ method: 'PUT', url: '/api/test/items/123' });
     assertJsonError(param, 405);
     assert.equal(param.headers.allow, 'GET, HEAD');
   });
 
   test('API routes take no format suffix', async () => {
     for (const url of ['/api/v1/instance.json', '/api/v2/instance.xml', '/api/test/items/1.json']) {
-      assertJsonError(await app.inject({ method: 'GET', url }), 404, 'Record not found');
+      assertJsonError(await api.inject({ method: 'GET', url }), 404, 'Record not found');
     }
     // The same paths without the suffix exist.
-    assert.equal((await app.inject({ method: 'GET', url: '/api/test/items/1' })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/v2/instance' })).statusCode, 200);
+    assert.equal((await api.inject({ method: 'GET', url: '/api/test/items/1' })).statusCode, 200);
+    assert.equal((await api.inject({ method: 'GET', url: '/api/v2/instance' })).statusCode, 200);
   });
 
   test('an undecodable URL is a JSON 400 with a request id', async () => {
     for (const url of ['/api/test/items/%E0%A4%A', '/api/v1/x/%ZZ']) {
-      const res = await app.inject({ method: 'GET', url });
+      const res = await api.inject({ method: 'GET', url });
       assertJsonError(res, 400, 'Bad request');
       assert.ok(res.headers['x-request-id']);
     }
   });
 
   test('a trailing slash is ignored, as in Rails', async () => {
-    assert.equal((await app.inject({ method: 'GET', url: '/api/v2/instance/' })).statusCode, 200);
+    assert.equal((await api.inject({ method: 'GET', url: '/api/v2/instance/' })).statusCode, 200);
   });
 });
 
 describe('request bodies', () => {
   test('JSON bodies are parsed', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       payload: { status: 'hi', media_ids: ['1'] },
@@ -127,7 +120,7 @@ describe('request bodies', () => {
   });
 
   test('form bodies are parsed with Rails-style nested keys and arrays', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/api/test/echo?types[]=mention&types[]=follow&limit=5',
       headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
@@ -149,7 +142,7 @@ describe('request bodies', () => {
   });
 
   test('a form body whose keys conflict is a 400', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -160,7 +153,7 @@ describe('request bodies', () => {
 
   test('a bodiless POST is accepted whatever its Content-Type says', async () => {
     for (const type of ['application/json', 'application/x-www-form-urlencoded', 'text/plain', undefined]) {
-      const res = await app.inject({
+      const res = await api.inject({
         method: 'POST',
         url: '/api/test/echo',
         headers: type ? { 'content-type': type } : {},
@@ -176,7 +169,7 @@ describe('request bodies', () => {
 
   test('malformed JSON is a JSON 400', async () => {
     for (const payload of ['{"status": "unterminated', '{status: 1}', '[1,]']) {
-      const res = await app.inject({
+      const res = await api.inject({
         method: 'POST',
         url: '/api/test/echo',
         headers: { 'content-type': 'application/json' },
@@ -187,7 +180,7 @@ describe('request bodies', () => {
   });
 
   test('JSON with prototype poisoning is refused', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       headers: { 'content-type': 'application/json' },
@@ -198,20 +191,20 @@ describe('request bodies', () => {
   });
 
   test('a body over the configured limit is a JSON 413', async () => {
-    assert.equal(ctx.config.http.bodyLimit, BODY_LIMIT);
-    const fits = await app.inject({
+    assert.equal(api.ctx.config.http.bodyLimit, BODY_LIMIT);
+    const fits = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       payload: { text: 'x'.repeat(BODY_LIMIT - 100) },
     });
     assert.equal(fits.statusCode, 200);
-    const json = await app.inject({
+    const json = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       payload: { text: 'x'.repeat(BODY_LIMIT + 1) },
     });
     assertJsonError(json, 413);
-    const form = await app.inject({
+    const form = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -221,14 +214,14 @@ describe('request bodies', () => {
   });
 
   test('an unsupported content type with a body is a JSON 415', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       headers: { 'content-type': 'text/plain' },
       payload: 'hello',
     });
     assertJsonError(res, 415);
-    const xml = await app.inject({
+    const xml = await api.inject({
       method: 'POST',
       url: '/api/test/echo',
       headers: { 'content-type': 'application/xml' },
@@ -240,7 +233,7 @@ describe('request bodies', () => {
 
 describe('crashes and thrown errors', () => {
   test('a route that throws is a JSON 500 without internals, logged with the request id', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'GET',
       url: '/api/test/crash',
       headers: { 'x-request-id': 'crash-test-1' },
@@ -255,19 +248,19 @@ describe('crashes and thrown errors', () => {
   });
 
   test('an ApiError keeps its status, message and extra members', async () => {
-    const res = await app.inject({ method: 'GET', url: '/api/test/teapot' });
+    const res = await api.inject({ method: 'GET', url: '/api/test/teapot' });
     const body = assertJsonError(res, 422, 'Validation failed: Text can\u2019t be blank');
     assert.deepEqual((body as { details?: unknown }).details, { text: [] });
   });
 
   test('errors under /oauth are JSON too', async () => {
-    assertJsonError(await app.inject({ method: 'POST', url: '/oauth/test' }), 405);
+    assertJsonError(await api.inject({ method: 'POST', url: '/oauth/test' }), 405);
   });
 });
 
 describe('request ids', () => {
   test('a safe incoming X-Request-Id is echoed and logged', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'GET',
       url: '/api/v2/instance',
       headers: { 'x-request-id': 'abc-123_DEF.4:5' },
@@ -281,11 +274,11 @@ describe('request ids', () => {
   test('an unsafe or missing one is replaced by a generated id', async () => {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
     for (const incoming of ['has space', 'x'.repeat(200), 'evil"\\', '']) {
-      const res = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': incoming } });
+      const res = await api.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': incoming } });
       assert.match(String(res.headers['x-request-id']), uuid);
     }
-    const a = await app.inject({ method: 'GET', url: '/api/nothing' });
-    const b = await app.inject({ method: 'GET', url: '/api/nothing' });
+    const a = await api.inject({ method: 'GET', url: '/api/nothing' });
+    const b = await api.inject({ method: 'GET', url: '/api/nothing' });
     assert.match(String(a.headers['x-request-id']), uuid);
     assert.notEqual(a.headers['x-request-id'], b.headers['x-request-id']);
   });
@@ -296,7 +289,7 @@ describe('request ids', () => {
       ['DELETE', '/api/v2/instance'],
       ['GET', '/api/test/crash'],
     ] as const) {
-      const res = await app.inject({ method, url, headers: { 'x-request-id': `err-${method}` } });
+      const res = await api.inject({ method, url, headers: { 'x-request-id': `err-${method}` } });
       assert.equal(res.headers['x-request-id'], `err-${method}`);
     }
   });
@@ -306,7 +299,7 @@ describe('trusted proxies', () => {
   const forwarded = { 'x-forwarded-for': '198.51.100.9', 'x-forwarded-proto': 'https' };
 
   test('X-Forwarded-For/-Proto are honoured from loopback', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'GET',
       url: '/api/test/ip',
       headers: forwarded,
@@ -316,7 +309,7 @@ describe('trusted proxies', () => {
   });
 
   test('they are ignored from a peer that is not a trusted proxy', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'GET',
       url: '/api/test/ip',
       headers: forwarded,
@@ -327,10 +320,10 @@ describe('trusted proxies', () => {
 
   test('they are honoured from a peer in TRUSTED_PROXY_IP', async () => {
     const behindProxy: Context = {
-      ...ctx,
-      config: { ...ctx.config, http: { ...ctx.config.http, trustedProxies: ['203.0.113.0/24'] } },
+      ...api.ctx,
+      config: { ...api.ctx.config, http: { ...api.ctx.config.http, trustedProxies: ['203.0.113.0/24'] } },
     };
-    const proxied = await withTestRoutes(await buildServer(behindProxy));
+    const proxied = await buildTestServer(behindProxy, { routes: withTestRoutes });
     try {
       const res = await proxied.inject({
         method: 'GET',
@@ -354,26 +347,26 @@ describe('trusted proxies', () => {
 
 describe('health and caching', () => {
   test('GET and HEAD /health answer 200 OK as text', async () => {
-    const res = await app.inject({ method: 'GET', url: '/health' });
+    const res = await api.inject({ method: 'GET', url: '/health' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.body, 'OK');
     assert.match(String(res.headers['content-type']), /^text\/plain/);
-    const head = await app.inject({ method: 'HEAD', url: '/health' });
+    const head = await api.inject({ method: 'HEAD', url: '/health' });
     assert.equal(head.statusCode, 200);
     assert.equal(head.body, '');
   });
 
   test('API responses are private and not stored unless a route says otherwise', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/test/echo', payload: {} });
+    const res = await api.inject({ method: 'POST', url: '/api/test/echo', payload: {} });
     assert.equal(res.headers['cache-control'], 'private, no-store');
-    const error = await app.inject({ method: 'GET', url: '/api/nothing' });
+    const error = await api.inject({ method: 'GET', url: '/api/nothing' });
     assert.equal(error.headers['cache-control'], 'private, no-store');
   });
 });
 
 describe('over a real socket', () => {
   test('health, a 413 and a 415 answer cleanly over HTTP', async () => {
-    const server = await withTestRoutes(await buildServer(ctx));
+    const server = await buildTestServer(api.ctx, { routes: withTestRoutes });
     try {
       const address = await server.listen({ host: '127.0.0.1', port: 0 });
       const health = await fetch(`${address}/health`);

@@ -1,38 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { describe, test } from 'node:test';
 import { invalidateInstanceStats } from '../../src/domain/instance/stats.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness, buildTestServer } from '../support/api.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
 const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext({
+const api = apiHarness({
+  context: {
     env: {
       LOCAL_DOMAIN: 'social.example',
       WEB_DOMAIN: 'web.social.example',
       STREAMING_API_BASE_URL: 'wss://streaming.social.example',
       DEFAULT_LOCALE: 'fr',
     },
-  });
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
+  },
 });
 
 async function get(url: string) {
-  const res = await app.inject({ method: 'GET', url });
+  const res = await api.inject({ method: 'GET', url });
   assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
   assert.match(String(res.headers['content-type']), /^application\/json/);
   return { res, body: res.json() };
@@ -40,12 +28,12 @@ async function get(url: string) {
 
 /** Resets the settings a test changed, so tests do not depend on their order. */
 async function withSettings(change: Record<string, unknown>, fn: () => Promise<void>): Promise<void> {
-  await updateSettings(ctx, change);
+  await updateSettings(api.ctx, change);
   try {
     await fn();
   } finally {
-    await ctx.database.query('delete from settings');
-    await updateSettings(ctx, {}); // drops the cached copy
+    await api.ctx.database.query('delete from settings');
+    await updateSettings(api.ctx, {}); // drops the cached copy
   }
 }
 
@@ -153,7 +141,7 @@ describe('GET /api/v2/instance', () => {
         privacy_policy: 'https://web.social.example/privacy-policy',
         terms_of_service: null,
       },
-      vapid: { public_key: ctx.secrets.VAPID_PUBLIC_KEY },
+      vapid: { public_key: api.ctx.secrets.VAPID_PUBLIC_KEY },
       accounts: { max_featured_tags: 10, max_pinned_statuses: 5 },
       statuses: { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: 23 },
       media_attachments: {
@@ -180,12 +168,12 @@ describe('GET /api/v2/instance', () => {
     const { body } = await get('/api/v2/instance');
     const url = new URL(body.thumbnail.url);
     assert.equal(url.origin, 'https://web.social.example');
-    const image = await app.inject({ method: 'GET', url: url.pathname });
+    const image = await api.inject({ method: 'GET', url: url.pathname });
     assert.equal(image.statusCode, 200);
     assert.equal(image.headers['content-type'], 'image/png');
     assert.deepEqual([...image.rawPayload.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.equal((await app.inject({ method: 'GET', url: '/assets/nothing.png' })).statusCode, 404);
-    assert.equal((await app.inject({ method: 'GET', url: '/assets/..%2Fserver.ts' })).statusCode, 404);
+    assert.equal((await api.inject({ method: 'GET', url: '/assets/nothing.png' })).statusCode, 404);
+    assert.equal((await api.inject({ method: 'GET', url: '/assets/..%2Fserver.ts' })).statusCode, 404);
   });
 
   test('reflects the settings as soon as they change', async () => {
@@ -239,7 +227,7 @@ describe('GET /api/v2/instance', () => {
   });
 
   test('single-user mode closes registrations', async () => {
-    const single = await buildServer({ ...ctx, config: { ...ctx.config, singleUserMode: true } });
+    const single = await buildTestServer({ ...api.ctx, config: { ...api.ctx.config, singleUserMode: true } });
     try {
       const res = await single.inject({ method: 'GET', url: '/api/v2/instance' });
       assert.equal(res.json().registrations.enabled, false);
@@ -327,11 +315,11 @@ describe('GET /api/v1/instance', () => {
 
 describe('counts and the contact account', () => {
   test('count confirmed local users and show the contact account', async (t) => {
-    invalidateInstanceStats(ctx);
+    invalidateInstanceStats(api.ctx);
     const before = (await get('/api/v1/instance')).body.stats.user_count as number;
-    const admin = await createTestUser(ctx, { username: 'flockadmin' });
-    await createTestUser(ctx, { username: 'notyet', confirmed: false });
-    invalidateInstanceStats(ctx);
+    const admin = await createTestUser(api.ctx, { username: 'flockadmin' });
+    await createTestUser(api.ctx, { username: 'notyet', confirmed: false });
+    invalidateInstanceStats(api.ctx);
     const { body: v1 } = await get('/api/v1/instance');
     assert.equal(v1.stats.user_count, before + 1, 'the unconfirmed user is not counted');
     await withSettings({ site_contact_username: 'flockadmin' }, async () => {
@@ -391,7 +379,7 @@ describe('instance documents and lists', () => {
 
   test('endpoints with no honest data yet are absent', async () => {
     for (const path of ['peers', 'activity', 'rules', 'domain_blocks', 'terms_of_service']) {
-      const res = await app.inject({ method: 'GET', url: `/api/v1/instance/${path}` });
+      const res = await api.inject({ method: 'GET', url: `/api/v1/instance/${path}` });
       assert.equal(res.statusCode, 404, path);
       assert.deepEqual(res.json(), { error: 'Record not found' });
     }

@@ -1,37 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { describe, test } from 'node:test';
 import { notify } from '../../src/domain/notifications/notify.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { ageAccount, insertStatus } from '../domain/notifications/fixtures.ts';
-import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { ageAccount, createTestUser, type TestUser } from '../support/accounts.ts';
+import { apiHarness } from '../support/api.ts';
 import { assertMatchesSchema } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness();
 
 type Json = Record<string, unknown>;
 
 async function user(): Promise<TestUser> {
-  const u = await createTestUser(ctx);
-  await ageAccount(ctx, u.account.id, 400);
+  const u = await createTestUser(api.ctx);
+  await ageAccount(api.ctx, u.account.id, 400);
   return u;
 }
 
 async function call(who: TestUser, method: 'GET' | 'POST', url: string) {
-  const res = await app.inject({ method, url, headers: { authorization: `Bearer ${who.token}` } });
+  const res = await api.inject({ method, url, headers: { authorization: `Bearer ${who.token}` } });
   return { res, status: res.statusCode, body: res.json() as Json };
 }
 
@@ -39,29 +25,32 @@ async function call(who: TestUser, method: 'GET' | 'POST', url: string) {
 async function scenario() {
   const alice = await user();
   const fans = [await user(), await user(), await user()];
-  const s1 = await insertStatus(ctx, alice.account.id);
-  const s2 = await insertStatus(ctx, alice.account.id);
+  const s1 = await insertStatus(api.ctx, { accountId: alice.account.id });
+  const s2 = await insertStatus(api.ctx, { accountId: alice.account.id });
   const ids: Record<string, string> = {};
   const add = async (name: string, p: Promise<{ id: string } | null>) => {
     ids[name] = (await p)?.id ?? '';
   };
   const fav = (from: TestUser, statusId: string) =>
-    notify(ctx, {
+    notify(api.ctx, {
       type: 'favourite',
       recipientAccountId: alice.account.id,
       fromAccountId: from.account.id,
       statusId,
     });
   const follow = (from: TestUser) =>
-    notify(ctx, { type: 'follow', recipientAccountId: alice.account.id, fromAccountId: from.account.id });
+    notify(api.ctx, { type: 'follow', recipientAccountId: alice.account.id, fromAccountId: from.account.id });
   const [f0, f1, f2] = fans as [TestUser, TestUser, TestUser];
   await add('fav0', fav(f0, s1));
   await add('follow0', follow(f0));
   await add('fav1', fav(f1, s1));
-  const mentionStatus = await insertStatus(ctx, f2.account.id, { mentions: [alice.account.id] });
+  const mentionStatus = await insertStatus(api.ctx, {
+    accountId: f2.account.id,
+    mentions: [alice.account.id],
+  });
   await add(
     'mention',
-    notify(ctx, {
+    notify(api.ctx, {
       type: 'mention',
       recipientAccountId: alice.account.id,
       fromAccountId: f2.account.id,

@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { describe, test } from 'node:test';
 import { notify } from '../../src/domain/notifications/notify.ts';
-import { buildServer } from '../../src/http/server.ts';
-import {
-  ageAccount,
-  insertBlock,
-  insertFollow,
-  insertMute,
-  insertStatus,
-} from '../domain/notifications/fixtures.ts';
-import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { ageAccount, createTestUser, type TestUser } from '../support/accounts.ts';
+import { apiHarness } from '../support/api.ts';
+import { block, follow, mute } from '../support/graph.ts';
 import { assertMatchesSchema } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness();
 
 async function user(scopes?: string[]): Promise<TestUser> {
-  const u = await createTestUser(ctx, scopes ? { scopes } : {});
-  await ageAccount(ctx, u.account.id, 400);
+  const u = await createTestUser(api.ctx, scopes ? { scopes } : {});
+  await ageAccount(api.ctx, u.account.id, 400);
   return u;
 }
 
@@ -40,7 +21,7 @@ async function call(
   url: string,
   payload?: Record<string, unknown>,
 ) {
-  const res = await app.inject({
+  const res = await api.inject({
     method,
     url,
     headers: { authorization: `Bearer ${who.token}` },
@@ -54,27 +35,27 @@ type Json = Record<string, unknown>;
 describe('GET /api/v1/notifications', () => {
   test('lists mentions, favourites, reblogs and follows newest first with their accounts and statuses', async () => {
     const [alice, bob] = [await user(), await user()];
-    const own = await insertStatus(ctx, alice.account.id, { text: 'mine' });
-    const mention = await insertStatus(ctx, bob.account.id, { mentions: [alice.account.id] });
-    await notify(ctx, {
+    const own = await insertStatus(api.ctx, { accountId: alice.account.id, text: 'mine' });
+    const mention = await insertStatus(api.ctx, { accountId: bob.account.id, mentions: [alice.account.id] });
+    await notify(api.ctx, {
       type: 'mention',
       recipientAccountId: alice.account.id,
       fromAccountId: bob.account.id,
       statusId: mention,
     });
-    await notify(ctx, {
+    await notify(api.ctx, {
       type: 'favourite',
       recipientAccountId: alice.account.id,
       fromAccountId: bob.account.id,
       statusId: own,
     });
-    await notify(ctx, {
+    await notify(api.ctx, {
       type: 'reblog',
       recipientAccountId: alice.account.id,
       fromAccountId: bob.account.id,
       statusId: own,
     });
-    await notify(ctx, {
+    await notify(api.ctx, {
       type: 'follow',
       recipientAccountId: alice.account.id,
       fromAccountId: bob.account.id,
@@ -104,10 +85,10 @@ describe('GET /api/v1/notifications', () => {
 
   test('types[], exclude_types[], account_id, and Link pagination with max_id / min_id', async () => {
     const [alice, bob, carol] = [await user(), await user(), await user()];
-    const own = await insertStatus(ctx, alice.account.id);
+    const own = await insertStatus(api.ctx, { accountId: alice.account.id });
     const ids: string[] = [];
     for (const from of [bob, carol, bob, carol]) {
-      const n = await notify(ctx, {
+      const n = await notify(api.ctx, {
         type: 'favourite',
         recipientAccountId: alice.account.id,
         fromAccountId: from.account.id,
@@ -115,7 +96,7 @@ describe('GET /api/v1/notifications', () => {
       });
       ids.push(n?.id ?? '');
     }
-    const f = await notify(ctx, {
+    const f = await notify(api.ctx, {
       type: 'follow',
       recipientAccountId: alice.account.id,
       fromAccountId: carol.account.id,
@@ -179,19 +160,19 @@ describe('GET /api/v1/notifications', () => {
     const narrow = await user(['read:notifications']);
     assert.equal((await call(narrow, 'GET', '/api/v1/notifications')).status, 200);
     assert.equal((await call(narrow, 'POST', '/api/v1/notifications/clear')).status, 403);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/notifications' })).statusCode, 401);
+    assert.equal((await api.inject({ method: 'GET', url: '/api/v1/notifications' })).statusCode, 401);
   });
 
   test('a notification about a deleted status is not shown', async () => {
     const [alice, bob] = [await user(), await user()];
-    const own = await insertStatus(ctx, alice.account.id);
-    const n = await notify(ctx, {
+    const own = await insertStatus(api.ctx, { accountId: alice.account.id });
+    const n = await notify(api.ctx, {
       type: 'favourite',
       recipientAccountId: alice.account.id,
       fromAccountId: bob.account.id,
       statusId: own,
     });
-    await ctx.database.query('delete from statuses where id = $1', [own]);
+    await api.ctx.database.query('delete from statuses where id = $1', [own]);
     assert.deepEqual((await call(alice, 'GET', '/api/v1/notifications')).body, []);
     assert.equal((await call(alice, 'GET', `/api/v1/notifications/${n?.id}`)).status, 404);
   });
@@ -200,12 +181,12 @@ describe('GET /api/v1/notifications', () => {
 describe('single notifications', () => {
   test('GET /:id, POST /:id/dismiss, unread_count and clear', async () => {
     const [alice, bob, carol] = [await user(), await user(), await user()];
-    const a = await notify(ctx, {
+    const a = await notify(api.ctx, {
       type: 'follow',
       recipientAccountId: alice.account.id,
       fromAccountId: bob.account.id,
     });
-    const b = await notify(ctx, {
+    const b = await notify(api.ctx, {
       type: 'follow',
       recipientAccountId: alice.account.id,
       fromAccountId: carol.account.id,
@@ -231,7 +212,7 @@ describe('single notifications', () => {
     assert.equal((await call(alice, 'POST', `/api/v1/notifications/${a?.id}/dismiss`)).status, 404);
     assert.deepEqual((await call(alice, 'GET', '/api/v1/notifications/unread_count')).body, { count: 1 });
 
-    const carolFollowsBob = await notify(ctx, {
+    const carolFollowsBob = await notify(api.ctx, {
       type: 'follow',
       recipientAccountId: bob.account.id,
       fromAccountId: carol.account.id,
@@ -249,18 +230,18 @@ describe('single notifications', () => {
 describe('muted and blocked senders', () => {
   test('produce no notifications', async () => {
     const [alice, blocked, muted, blocker] = [await user(), await user(), await user(), await user()];
-    await insertBlock(ctx, alice.account.id, blocked.account.id);
-    await insertMute(ctx, alice.account.id, muted.account.id);
-    await insertBlock(ctx, blocker.account.id, alice.account.id);
-    const own = await insertStatus(ctx, alice.account.id);
+    await block(api.ctx, alice.account.id, blocked.account.id);
+    await mute(api.ctx, alice.account.id, muted.account.id);
+    await block(api.ctx, blocker.account.id, alice.account.id);
+    const own = await insertStatus(api.ctx, { accountId: alice.account.id });
     for (const from of [blocked, muted, blocker]) {
-      await notify(ctx, {
+      await notify(api.ctx, {
         type: 'favourite',
         recipientAccountId: alice.account.id,
         fromAccountId: from.account.id,
         statusId: own,
       });
-      await notify(ctx, {
+      await notify(api.ctx, {
         type: 'follow',
         recipientAccountId: alice.account.id,
         fromAccountId: from.account.id,
@@ -336,16 +317,18 @@ describe('notification policy', () => {
 describe('notification requests', () => {
   test('filter → request → accept → notifications visible, and later ones arrive unfiltered', async () => {
     const [alice, stranger] = [await user(), await user()];
-    const dm1 = await insertStatus(ctx, stranger.account.id, {
+    const dm1 = await insertStatus(api.ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
-    const dm2 = await insertStatus(ctx, stranger.account.id, {
+    const dm2 = await insertStatus(api.ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
     for (const s of [dm1, dm2]) {
-      const n = await notify(ctx, {
+      const n = await notify(api.ctx, {
         type: 'mention',
         recipientAccountId: alice.account.id,
         fromAccountId: stranger.account.id,
@@ -397,11 +380,12 @@ describe('notification requests', () => {
     assert.deepEqual((await call(alice, 'GET', '/api/v1/notifications/requests')).body, []);
     assert.equal((await call(alice, 'GET', `/api/v1/notifications/requests/${request.id}`)).status, 404);
 
-    const dm3 = await insertStatus(ctx, stranger.account.id, {
+    const dm3 = await insertStatus(api.ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
-    const later = await notify(ctx, {
+    const later = await notify(api.ctx, {
       type: 'mention',
       recipientAccountId: alice.account.id,
       fromAccountId: stranger.account.id,
@@ -414,11 +398,12 @@ describe('notification requests', () => {
     const alice = await user();
     const senders = [await user(), await user(), await user()];
     for (const s of senders) {
-      const dm = await insertStatus(ctx, s.account.id, {
+      const dm = await insertStatus(api.ctx, {
+        accountId: s.account.id,
         visibility: 'direct',
         mentions: [alice.account.id],
       });
-      await notify(ctx, {
+      await notify(api.ctx, {
         type: 'mention',
         recipientAccountId: alice.account.id,
         fromAccountId: s.account.id,
@@ -465,12 +450,12 @@ describe('notification requests', () => {
 
   test('a follower of three days is not filtered by "not followers"; a fresh one is', async () => {
     const [alice, old, fresh] = [await user(), await user(), await user()];
-    await insertFollow(ctx, old.account.id, alice.account.id, 10);
-    await insertFollow(ctx, fresh.account.id, alice.account.id, 0);
+    await follow(api.ctx, old.account.id, alice.account.id, { daysAgo: 10 });
+    await follow(api.ctx, fresh.account.id, alice.account.id, { daysAgo: 0 });
     await call(alice, 'PATCH', '/api/v2/notifications/policy', { for_not_followers: 'filter' });
     for (const from of [old, fresh]) {
-      const s = await insertStatus(ctx, from.account.id, { mentions: [alice.account.id] });
-      await notify(ctx, {
+      const s = await insertStatus(api.ctx, { accountId: from.account.id, mentions: [alice.account.id] });
+      await notify(api.ctx, {
         type: 'mention',
         recipientAccountId: alice.account.id,
         fromAccountId: from.account.id,

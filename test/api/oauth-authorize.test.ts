@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { TOTP } from 'otpauth';
 import { users } from '../../src/db/schema/index.ts';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
 import { beginTwoFactorSetup, confirmTwoFactorSetup } from '../../src/domain/auth/two-factor.ts';
 import { codeChallengeS256 } from '../../src/domain/oauth/grants.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
 /**
@@ -18,21 +17,12 @@ import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
  * app, send the user to /oauth/authorize, sign in on the sign-in page, approve on the consent page,
  * exchange the code with the verifier, call the API.
  */
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness({ context: { env: { LOCAL_DOMAIN: 'social.example' } } });
 let user: TestUser;
 let ipCounter = 1;
 
-before(async () => {
-  ctx = await createTestContext({ env: { LOCAL_DOMAIN: 'social.example' } });
-  app = await buildServer(ctx);
-  await app.ready();
-  user = await createTestUser(ctx, { username: 'alice', email: 'alice@example.test' });
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
+api.before(async () => {
+  user = await createTestUser(api.ctx, { username: 'alice', email: 'alice@example.test' });
 });
 
 function shape(value: unknown, schema: string): void {
@@ -49,7 +39,7 @@ interface RegisteredApp {
 }
 
 async function registerApp(scopes = 'read write push profile', redirectUris: string[] = [CALLBACK, OOB]) {
-  const res = await app.inject({
+  const res = await api.inject({
     method: 'POST',
     url: '/api/v1/apps',
     remoteAddress: `10.9.0.${ipCounter++}`,
@@ -106,12 +96,12 @@ function authorizeUrl(client: RegisteredApp, params: Record<string, string> = {}
 
 /** Signs in through the sign-in page as a browser would; returns the signed-in cookie and where it went. */
 async function signIn(location: string, who: TestUser = user): Promise<{ cookie: string; next: string }> {
-  const page = await app.inject({ method: 'GET', url: location });
+  const page = await api.inject({ method: 'GET', url: location });
   assert.equal(page.statusCode, 200, page.body);
   const anonymous = sessionCookie(page);
   assert.ok(anonymous, 'the sign-in page starts a session for its CSRF token');
   const fields = hiddenFields(page.body, '/auth/sign_in');
-  const res = await app.inject({
+  const res = await api.inject({
     method: 'POST',
     url: '/auth/sign_in',
     headers: { cookie: anonymous, 'content-type': 'application/x-www-form-urlencoded' },
@@ -137,7 +127,7 @@ function postForm(
   fields: Record<string, string>,
   method: 'POST' | 'DELETE' = 'POST',
 ) {
-  return app.inject({
+  return api.inject({
     method,
     url,
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
@@ -146,7 +136,7 @@ function postForm(
 }
 
 async function exchange(client: RegisteredApp, code: string, extra: Record<string, string> = {}) {
-  return app.inject({
+  return api.inject({
     method: 'POST',
     url: '/oauth/token',
     headers: { origin: 'http://localhost:5173' },
@@ -162,7 +152,9 @@ async function exchange(client: RegisteredApp, code: string, extra: Record<strin
 }
 
 async function grantCount(): Promise<number> {
-  const [row] = await ctx.database.query<{ n: number }>('select count(*)::int as n from oauth_access_grants');
+  const [row] = await api.ctx.database.query<{ n: number }>(
+    'select count(*)::int as n from oauth_access_grants',
+  );
   return row!.n;
 }
 
@@ -178,7 +170,7 @@ describe('authorization code + PKCE, as a browser client', () => {
     });
 
     // No session: off to the sign-in page, which brings the user back here.
-    const first = await app.inject({ method: 'GET', url });
+    const first = await api.inject({ method: 'GET', url });
     assert.equal(first.statusCode, 302);
     const signInLocation = String(first.headers.location);
     assert.equal(signInLocation, `/auth/sign_in?return_to=${encodeURIComponent(url)}`);
@@ -187,7 +179,7 @@ describe('authorization code + PKCE, as a browser client', () => {
     assert.equal(next, url);
 
     // The consent page: the app, the account, the permissions, two buttons, CSRF-protected.
-    const consent = await app.inject({ method: 'GET', url: next, headers: { cookie } });
+    const consent = await api.inject({ method: 'GET', url: next, headers: { cookie } });
     assert.equal(consent.statusCode, 200, consent.body);
     assert.match(String(consent.headers['content-type']), /^text\/html/);
     assert.match(String(consent.headers['cache-control']), /no-store/);
@@ -218,7 +210,7 @@ describe('authorization code + PKCE, as a browser client', () => {
     const code = back.searchParams.get('code');
     assert.ok(code);
     // The code is stored only as its hash.
-    const [grant] = await ctx.database.query<{ scopes: string }>(
+    const [grant] = await api.ctx.database.query<{ scopes: string }>(
       'select scopes from oauth_access_grants where token_hash = $1',
       [hashSecret(code)],
     );
@@ -231,7 +223,7 @@ describe('authorization code + PKCE, as a browser client', () => {
     assert.equal(tokenRes.json().scope, 'read write');
     const accessToken = tokenRes.json().access_token as string;
 
-    const me = await app.inject({
+    const me = await api.inject({
       method: 'GET',
       url: '/api/v1/accounts/verify_credentials',
       headers: { authorization: `Bearer ${accessToken}` },
@@ -241,7 +233,7 @@ describe('authorization code + PKCE, as a browser client', () => {
     assert.equal(me.json().username, 'alice');
     shape(me.json(), 'CredentialAccount');
 
-    const verified = await app.inject({
+    const verified = await api.inject({
       method: 'GET',
       url: '/api/v1/apps/verify_credentials',
       headers: { authorization: `Bearer ${accessToken}` },
@@ -253,7 +245,7 @@ describe('authorization code + PKCE, as a browser client', () => {
     assert.equal((await exchange(client, code, { code_verifier: verifier })).statusCode, 400);
 
     // Authorizing the same scopes again goes straight back to the app (Mastodon's matching token)…
-    const again = await app.inject({
+    const again = await api.inject({
       method: 'GET',
       url: authorizeUrl(client, { state: 's2' }),
       headers: { cookie },
@@ -264,14 +256,14 @@ describe('authorization code + PKCE, as a browser client', () => {
     assert.ok(againUrl.searchParams.get('code'));
     assert.equal(againUrl.searchParams.get('state'), 's2');
     // …unless force_login asks to show the page; other scopes also ask again.
-    const forced = await app.inject({
+    const forced = await api.inject({
       method: 'GET',
       url: authorizeUrl(client, { force_login: 'true' }),
       headers: { cookie },
     });
     assert.equal(forced.statusCode, 200);
     assert.match(forced.body, /Authorization required/);
-    const wider = await app.inject({
+    const wider = await api.inject({
       method: 'GET',
       url: authorizeUrl(client, { scope: 'read write push' }),
       headers: { cookie },
@@ -282,7 +274,7 @@ describe('authorization code + PKCE, as a browser client', () => {
   test('deny redirects with error=access_denied and the state; DELETE denies too; nothing is granted', async () => {
     const client = await registerApp();
     const cookie = await signedInCookie();
-    const consent = await app.inject({
+    const consent = await api.inject({
       method: 'GET',
       url: authorizeUrl(client, { state: 'xyz' }),
       headers: { cookie },
@@ -317,7 +309,7 @@ describe('authorization code + PKCE, as a browser client', () => {
       response_type: 'code',
       scope: 'read',
     })}`;
-    const consent = await app.inject({ method: 'GET', url, headers: { cookie } });
+    const consent = await api.inject({ method: 'GET', url, headers: { cookie } });
     assert.equal(consent.statusCode, 200);
     const fields = hiddenFields(consent.body, '/oauth/authorize');
     const shown = await postForm('/oauth/authorize', cookie, { ...fields, decision: 'approve' });
@@ -333,7 +325,7 @@ describe('authorization code + PKCE, as a browser client', () => {
   test('the approve form needs the session’s CSRF token and a session', async () => {
     const client = await registerApp();
     const cookie = await signedInCookie();
-    const consent = await app.inject({ method: 'GET', url: authorizeUrl(client), headers: { cookie } });
+    const consent = await api.inject({ method: 'GET', url: authorizeUrl(client), headers: { cookie } });
     const fields = hiddenFields(consent.body, '/oauth/authorize');
     const before = await grantCount();
 
@@ -348,11 +340,11 @@ describe('authorization code + PKCE, as a browser client', () => {
     });
     assert.equal(wrong.statusCode, 422);
     // Another user's session token does not fit this session either.
-    const otherCookie = await signedInCookie(await createTestUser(ctx));
+    const otherCookie = await signedInCookie(await createTestUser(api.ctx));
     const crossed = await postForm('/oauth/authorize', otherCookie, { ...fields, decision: 'approve' });
     assert.equal(crossed.statusCode, 422);
 
-    const anonymous = await app.inject({
+    const anonymous = await api.inject({
       method: 'POST',
       url: '/oauth/authorize',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -365,9 +357,9 @@ describe('authorization code + PKCE, as a browser client', () => {
 
   test('a user who cannot use the API yet (unconfirmed) is sent to the setup page, not the consent page', async () => {
     const client = await registerApp();
-    const pending = await createTestUser(ctx, { confirmed: false });
+    const pending = await createTestUser(api.ctx, { confirmed: false });
     const { cookie } = await signIn('/auth/sign_in', pending);
-    const res = await app.inject({ method: 'GET', url: authorizeUrl(client), headers: { cookie } });
+    const res = await api.inject({ method: 'GET', url: authorizeUrl(client), headers: { cookie } });
     assert.equal(res.statusCode, 302);
     assert.equal(res.headers.location, '/auth/setup');
   });
@@ -376,25 +368,25 @@ describe('authorization code + PKCE, as a browser client', () => {
 describe('a user with two-factor authentication', () => {
   test('signs in with the second factor on the way to the consent page; the password grant stays closed', async () => {
     const client = await registerApp('read write');
-    const guarded = await createTestUser(ctx);
-    const setup = await beginTwoFactorSetup(ctx, guarded.user, guarded.account.username);
-    const [reloaded] = await ctx.database.db.select().from(users).where(eq(users.id, guarded.user.id));
+    const guarded = await createTestUser(api.ctx);
+    const setup = await beginTwoFactorSetup(api.ctx, guarded.user, guarded.account.username);
+    const [reloaded] = await api.ctx.database.db.select().from(users).where(eq(users.id, guarded.user.id));
     assert.ok(reloaded);
     const now = new TOTP({ secret: setup.secret, digits: 6, period: 30 }).generate();
-    const recovery = await confirmTwoFactorSetup(ctx, reloaded, now);
+    const recovery = await confirmTwoFactorSetup(api.ctx, reloaded, now);
     assert.ok(recovery && recovery.length > 0, 'two-factor enabled');
 
     const url = authorizeUrl(client, { state: 'tf' });
-    const first = await app.inject({ method: 'GET', url });
+    const first = await api.inject({ method: 'GET', url });
     const { cookie: pendingCookie, next } = await signIn(String(first.headers.location), guarded);
     assert.equal(next, `/auth/sign_in/two_factor?return_to=${encodeURIComponent(url)}`);
 
     // Not signed in yet: the consent page is out of reach with the pending session.
-    const early = await app.inject({ method: 'GET', url, headers: { cookie: pendingCookie } });
+    const early = await api.inject({ method: 'GET', url, headers: { cookie: pendingCookie } });
     assert.equal(early.statusCode, 302);
     assert.match(String(early.headers.location), /^\/auth\/sign_in/);
 
-    const otpPage = await app.inject({ method: 'GET', url: next, headers: { cookie: pendingCookie } });
+    const otpPage = await api.inject({ method: 'GET', url: next, headers: { cookie: pendingCookie } });
     assert.equal(otpPage.statusCode, 200);
     const otpFields = hiddenFields(otpPage.body, next.replace(/&/g, '&amp;'));
     const passed = await postForm(next, pendingCookie, { ...otpFields, 'user[otp_attempt]': recovery[0]! });
@@ -403,7 +395,7 @@ describe('a user with two-factor authentication', () => {
     const cookie = sessionCookie(passed);
     assert.ok(cookie);
 
-    const consent = await app.inject({ method: 'GET', url, headers: { cookie } });
+    const consent = await api.inject({ method: 'GET', url, headers: { cookie } });
     assert.equal(consent.statusCode, 200, consent.body);
     const approved = await postForm('/oauth/authorize', cookie, {
       ...hiddenFields(consent.body, '/oauth/authorize'),
@@ -413,7 +405,7 @@ describe('a user with two-factor authentication', () => {
     assert.ok(code);
     assert.equal((await exchange(client, code)).statusCode, 200);
 
-    const password = await app.inject({
+    const password = await api.inject({
       method: 'POST',
       url: '/oauth/token',
       payload: {
@@ -439,7 +431,7 @@ describe('authorization request errors', () => {
   });
 
   const getAuthorize = (params: Record<string, string>) =>
-    app.inject({
+    api.inject({
       method: 'GET',
       url: `/oauth/authorize?${new URLSearchParams(params)}`,
       headers: { cookie },
@@ -470,7 +462,7 @@ describe('authorization request errors', () => {
       assert.match(String(res.headers['content-type']), /^text\/html/);
       assert.match(res.body, message);
       // Also without a session: nothing is asked before the request is known to be good.
-      const anonymous = await app.inject({
+      const anonymous = await api.inject({
         method: 'GET',
         url: `/oauth/authorize?${new URLSearchParams(params)}`,
       });
@@ -532,7 +524,7 @@ describe('authorization request errors', () => {
 
   test('a registered URI with an added query, or a loopback IP on another port, matches (Doorkeeper, RFC 8252)', async () => {
     const native = await registerApp('read', ['https://client.example/cb', 'http://127.0.0.1/cb']);
-    const withQuery = await app.inject({
+    const withQuery = await api.inject({
       method: 'GET',
       url: `/oauth/authorize?${new URLSearchParams({
         client_id: native.client_id,
@@ -548,7 +540,7 @@ describe('authorization request errors', () => {
     assert.equal(back.searchParams.get('from'), 'app');
     assert.ok(back.searchParams.get('code'));
 
-    const loopback = await app.inject({
+    const loopback = await api.inject({
       method: 'GET',
       url: `/oauth/authorize?${new URLSearchParams({
         client_id: native.client_id,
@@ -558,7 +550,7 @@ describe('authorization request errors', () => {
       headers: { cookie },
     });
     assert.equal(loopback.statusCode, 200, loopback.body);
-    const otherHost = await app.inject({
+    const otherHost = await api.inject({
       method: 'GET',
       url: `/oauth/authorize?${new URLSearchParams({
         client_id: native.client_id,

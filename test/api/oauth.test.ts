@@ -1,61 +1,32 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { ApplicationRecord } from '../../src/domain/accounts/records.ts';
+import { before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { ALL_SCOPES } from '../../src/domain/auth/scopes.ts';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
 import { issueAccessToken } from '../../src/domain/auth/tokens.ts';
-import { createApplication } from '../../src/domain/oauth/applications.ts';
 import {
   codeChallengeS256,
   createAuthorizationGrant,
   PASSWORD_GRANT_SETTING,
 } from '../../src/domain/oauth/grants.ts';
 import { updateSettings } from '../../src/domain/settings/settings.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { createTestApp, createTestUser, type TestApp, type TestUser } from '../support/accounts.ts';
+import { apiHarness } from '../support/api.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness();
 
 function shape(value: unknown, schema: string): void {
   if (schemaSkipReason === undefined) assertMatchesSchema(value, schema);
 }
 
-interface TestApp {
-  application: ApplicationRecord;
-  clientId: string;
-  clientSecret: string;
-}
-
-async function newApp(
-  scopes = 'read write follow push profile',
-  redirectUris: string | string[] = ['https://client.example/callback', 'urn:ietf:wg:oauth:2.0:oob'],
-): Promise<TestApp> {
-  const { application, clientSecret } = await createApplication(ctx, {
-    name: `app-${randomBytes(3).toString('hex')}`,
-    redirectUris,
-    scopes,
-  });
-  return { application, clientId: application.uid, clientSecret };
+function newApp(scopes?: string, redirectUris?: string | string[]): Promise<TestApp> {
+  return createTestApp(api.ctx, { ...(scopes ? { scopes } : {}), ...(redirectUris ? { redirectUris } : {}) });
 }
 
 function token(payload: Record<string, string>, headers: Record<string, string> = {}, form = true) {
-  return app.inject({
+  return api.inject({
     method: 'POST',
     url: '/oauth/token',
     ...(form
@@ -95,7 +66,7 @@ function assertToken(res: LightMyRequestResponse, scope: string): string {
 }
 
 async function get(url: string, bearer?: string) {
-  return app.inject({
+  return api.inject({
     method: 'GET',
     url,
     headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
@@ -103,7 +74,9 @@ async function get(url: string, bearer?: string) {
 }
 
 async function tokenCount(): Promise<number> {
-  const [row] = await ctx.database.query<{ n: number }>('select count(*)::int as n from oauth_access_tokens');
+  const [row] = await api.ctx.database.query<{ n: number }>(
+    'select count(*)::int as n from oauth_access_tokens',
+  );
   return row!.n;
 }
 
@@ -154,14 +127,14 @@ describe('POST /oauth/token: request and client errors', () => {
   });
 
   test('answers 415 for other content types and 400 for malformed JSON', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/oauth/token',
       payload: 'grant_type=client_credentials',
       headers: { 'content-type': 'text/plain' },
     });
     assert.equal(res.statusCode, 415);
-    const bad = await app.inject({
+    const bad = await api.inject({
       method: 'POST',
       url: '/oauth/token',
       payload: '{"grant_type":',
@@ -172,7 +145,7 @@ describe('POST /oauth/token: request and client errors', () => {
   });
 
   test('GET /oauth/token is 405', async () => {
-    const res = await app.inject({ method: 'GET', url: '/oauth/token' });
+    const res = await api.inject({ method: 'GET', url: '/oauth/token' });
     assert.equal(res.statusCode, 405);
     assert.match(String(res.headers.allow), /POST/);
   });
@@ -185,7 +158,7 @@ describe('POST /oauth/token: client_credentials', () => {
       await token({ grant_type: 'client_credentials', client_id: a.clientId, client_secret: a.clientSecret }),
       'read',
     );
-    const [row] = await ctx.database.query<{ user_id: string | null; application_id: string }>(
+    const [row] = await api.ctx.database.query<{ user_id: string | null; application_id: string }>(
       'select user_id, application_id from oauth_access_tokens where token_hash = $1',
       [hashSecret(access)],
     );
@@ -258,7 +231,7 @@ describe('POST /oauth/token: password', () => {
 
   before(async () => {
     a = await newApp('read write follow push');
-    user = await createTestUser(ctx, { username: 'pwuser', email: 'PwUser@Example.test' });
+    user = await createTestUser(api.ctx, { username: 'pwuser', email: 'PwUser@Example.test' });
   });
 
   const grant = (username: string, password: string, extra: Record<string, string> = {}) =>
@@ -299,23 +272,25 @@ describe('POST /oauth/token: password', () => {
   });
 
   test('refused for a user with two-factor authentication, a disabled user, a suspended account', async () => {
-    const otp = await createTestUser(ctx);
-    await ctx.database.query('update users set otp_required_for_login = true where id = $1', [otp.user.id]);
+    const otp = await createTestUser(api.ctx);
+    await api.ctx.database.query('update users set otp_required_for_login = true where id = $1', [
+      otp.user.id,
+    ]);
     assertOAuthError(await grant(otp.account.username, otp.password), 400, 'invalid_grant');
 
-    const disabled = await createTestUser(ctx);
-    await ctx.database.query('update users set disabled = true where id = $1', [disabled.user.id]);
+    const disabled = await createTestUser(api.ctx);
+    await api.ctx.database.query('update users set disabled = true where id = $1', [disabled.user.id]);
     assertOAuthError(await grant(disabled.account.username, disabled.password), 400, 'invalid_grant');
 
-    const suspended = await createTestUser(ctx);
-    await ctx.database.query('update accounts set suspended_at = now() where id = $1', [
+    const suspended = await createTestUser(api.ctx);
+    await api.ctx.database.query('update accounts set suspended_at = now() where id = $1', [
       suspended.account.id,
     ]);
     assertOAuthError(await grant(suspended.account.username, suspended.password), 400, 'invalid_grant');
   });
 
   test('an unconfirmed user gets a token, and the API then answers 403 with the reason (as Mastodon)', async () => {
-    const unconfirmed = await createTestUser(ctx, { confirmed: false });
+    const unconfirmed = await createTestUser(api.ctx, { confirmed: false });
     const access = assertToken(await grant(unconfirmed.account.username, unconfirmed.password), 'read');
     const me = await get('/api/v1/accounts/verify_credentials', access);
     assert.equal(me.statusCode, 403);
@@ -326,12 +301,12 @@ describe('POST /oauth/token: password', () => {
     const advertised = async () =>
       (await get('/.well-known/oauth-authorization-server')).json().grant_types_supported as string[];
     assert.ok((await advertised()).includes('password'));
-    await updateSettings(ctx, { [PASSWORD_GRANT_SETTING]: false });
+    await updateSettings(api.ctx, { [PASSWORD_GRANT_SETTING]: false });
     try {
       assertOAuthError(await grant('pwuser', user.password), 400, 'unsupported_grant_type');
       assert.ok(!(await advertised()).includes('password'));
     } finally {
-      await updateSettings(ctx, { [PASSWORD_GRANT_SETTING]: true });
+      await updateSettings(api.ctx, { [PASSWORD_GRANT_SETTING]: true });
     }
     assertToken(await grant('pwuser', user.password), 'read');
   });
@@ -345,11 +320,11 @@ describe('POST /oauth/token: authorization_code', () => {
 
   before(async () => {
     a = await newApp('read write follow push');
-    user = await createTestUser(ctx);
+    user = await createTestUser(api.ctx);
   });
 
   const code = (options: { pkce?: boolean; scopes?: string[]; redirect?: string; app?: TestApp } = {}) =>
-    createAuthorizationGrant(ctx, {
+    createAuthorizationGrant(api.ctx, {
       application: (options.app ?? a).application,
       userId: user.user.id,
       redirectUri: options.redirect ?? redirectUri,
@@ -393,7 +368,7 @@ describe('POST /oauth/token: authorization_code', () => {
 
   test('an expired code (over 10 minutes) is refused', async () => {
     const c = await code();
-    await ctx.database.query(
+    await api.ctx.database.query(
       `update oauth_access_grants set expires_at = now() - interval '1 second' where token_hash = $1`,
       [hashSecret(c)],
     );
@@ -452,14 +427,14 @@ describe('POST /oauth/token: authorization_code', () => {
 describe('POST /oauth/revoke', () => {
   test('revokes a token of the app: the API then answers 401', async () => {
     const a = await newApp();
-    const user = await createTestUser(ctx);
-    const issued = await issueAccessToken(ctx, {
+    const user = await createTestUser(api.ctx);
+    const issued = await issueAccessToken(api.ctx, {
       applicationId: a.application.id,
       userId: user.user.id,
       scopes: ['read'],
     });
     assert.equal((await get('/api/v1/accounts/verify_credentials', issued.accessToken)).statusCode, 200);
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       payload: { client_id: a.clientId, client_secret: a.clientSecret, token: issued.accessToken },
@@ -468,14 +443,14 @@ describe('POST /oauth/revoke', () => {
     assert.deepEqual(res.json(), {});
     assert.equal((await get('/api/v1/accounts/verify_credentials', issued.accessToken)).statusCode, 401);
     // Revoking again, or an unknown token, is still 200 (RFC 7009 §2.2).
-    const again = await app.inject({
+    const again = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       headers: { authorization: basic(a.clientId, a.clientSecret) },
       payload: { token: issued.accessToken },
     });
     assert.equal(again.statusCode, 200);
-    const unknown = await app.inject({
+    const unknown = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       headers: { authorization: basic(a.clientId, a.clientSecret) },
@@ -488,13 +463,13 @@ describe('POST /oauth/revoke', () => {
   test('refuses a token of another app (403) and leaves it working', async () => {
     const owner = await newApp();
     const other = await newApp();
-    const user = await createTestUser(ctx);
-    const issued = await issueAccessToken(ctx, {
+    const user = await createTestUser(api.ctx);
+    const issued = await issueAccessToken(api.ctx, {
       applicationId: owner.application.id,
       userId: user.user.id,
       scopes: ['read'],
     });
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       payload: { client_id: other.clientId, client_secret: other.clientSecret, token: issued.accessToken },
@@ -507,21 +482,21 @@ describe('POST /oauth/revoke', () => {
 
   test('needs client authentication and a token', async () => {
     const a = await newApp();
-    const user = await createTestUser(ctx);
-    const noClient = await app.inject({
+    const user = await createTestUser(api.ctx);
+    const noClient = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       payload: { token: user.token },
     });
     assertOAuthError(noClient, 401, 'invalid_client');
-    const wrongSecret = await app.inject({
+    const wrongSecret = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       payload: { client_id: a.clientId, client_secret: 'nope', token: user.token },
     });
     assertOAuthError(wrongSecret, 401, 'invalid_client');
     assert.equal((await get('/api/v1/accounts/verify_credentials', user.token)).statusCode, 200);
-    const noToken = await app.inject({
+    const noToken = await api.inject({
       method: 'POST',
       url: '/oauth/revoke',
       payload: { client_id: a.clientId, client_secret: a.clientSecret },
@@ -532,34 +507,34 @@ describe('POST /oauth/revoke', () => {
 
 describe('GET|POST /oauth/userinfo', () => {
   test('answers the signed-in user’s claims with the profile scope', async () => {
-    const user = await createTestUser(ctx, { scopes: ['profile'] });
+    const user = await createTestUser(api.ctx, { scopes: ['profile'] });
     for (const method of ['GET', 'POST'] as const) {
-      const res = await app.inject({
+      const res = await api.inject({
         method,
         url: '/oauth/userinfo',
         headers: { authorization: `Bearer ${user.token}` },
       });
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json(), {
-        iss: `${ctx.config.baseUrl}/`,
+        iss: `${api.ctx.config.baseUrl}/`,
         sub: user.account.uri,
         name: user.account.displayName,
         preferred_username: user.account.username,
         profile: user.account.url,
-        picture: `${ctx.config.baseUrl}/avatars/original/missing.png`,
+        picture: `${api.ctx.config.baseUrl}/avatars/original/missing.png`,
       });
     }
   });
 
   test('403 without the profile scope, 401 without a token or for an app token', async () => {
-    const reader = await createTestUser(ctx, { scopes: ['read', 'write'] });
+    const reader = await createTestUser(api.ctx, { scopes: ['read', 'write'] });
     const forbidden = await get('/oauth/userinfo', reader.token);
     assert.equal(forbidden.statusCode, 403);
     assert.equal(forbidden.json().error, 'This action is outside the authorized scopes');
     shape(forbidden.json(), 'Error');
     assert.equal((await get('/oauth/userinfo')).statusCode, 401);
     const a = await newApp();
-    const appToken = await issueAccessToken(ctx, {
+    const appToken = await issueAccessToken(api.ctx, {
       applicationId: a.application.id,
       userId: null,
       scopes: ['profile'],
@@ -575,7 +550,7 @@ describe('GET /.well-known/oauth-authorization-server', () => {
     assert.match(String(res.headers['content-type']), /^application\/json/);
     const body = res.json();
     shape(body, 'DiscoverOauthServerConfigurationResponse');
-    const base = ctx.config.baseUrl;
+    const base = api.ctx.config.baseUrl;
     assert.equal(body.issuer, `${base}/`);
     assert.equal(body.authorization_endpoint, `${base}/oauth/authorize`);
     assert.equal(body.token_endpoint, `${base}/oauth/token`);

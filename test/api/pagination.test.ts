@@ -6,9 +6,9 @@ import { ApiError } from '../../src/api/errors.ts';
 import { INVALID_LIMIT, paginate, parsePage, setLinkHeader } from '../../src/api/pagination.ts';
 import { pageOfIds } from '../../src/db/page.ts';
 import { statuses } from '../../src/db/schema/index.ts';
-import { insertStatus } from '../domain/timelines/graph.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { insertStatus } from '../support/statuses.ts';
 
 test('parsePage: defaults, clamping, empty cursors, canonical ids', () => {
   assert.deepEqual(parsePage({}), { limit: 20 });

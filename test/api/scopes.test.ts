@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { AUTH_ERRORS, type RouteAuth } from '../../src/api/auth.ts';
 import { ALL_SCOPES, scopesAllow } from '../../src/domain/auth/scopes.ts';
 import { authenticateToken, issueAccessToken } from '../../src/domain/auth/tokens.ts';
 import { createApplication } from '../../src/domain/oauth/applications.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
 
 /**
  * The scope matrix: every route declared with `config.auth`, whoever added it, is checked for
@@ -39,60 +38,52 @@ const PUBLIC_API_ROUTES = new Set([
 
 const AUTH_REFUSALS: readonly string[] = Object.values(AUTH_ERRORS);
 
-let ctx: TestContext;
-let app: FastifyInstance;
 const authRoutes: AuthRoute[] = [];
 const undeclaredApiRoutes: string[] = [];
 let applicationId: string;
 let user: TestUser;
 let ip = 0;
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx, {
-    onRoute: (route) => {
-      const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter(
-        (m) => m !== 'HEAD' && m !== 'OPTIONS',
-      );
-      const auth = route.config?.auth;
-      for (const method of methods) {
-        if (auth !== undefined) authRoutes.push({ method, url: route.url, auth });
-        else if (route.url.startsWith('/api/')) undeclaredApiRoutes.push(`${method} ${route.url}`);
-      }
-    },
-  });
-  await app.ready();
-  const { application } = await createApplication(ctx, {
+const api = apiHarness({
+  onRoute: (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter(
+      (m) => m !== 'HEAD' && m !== 'OPTIONS',
+    );
+    const auth = route.config?.auth;
+    for (const method of methods) {
+      if (auth !== undefined) authRoutes.push({ method, url: route.url, auth });
+      else if (route.url.startsWith('/api/')) undeclaredApiRoutes.push(`${method} ${route.url}`);
+    }
+  },
+});
+
+api.before(async () => {
+  const { application } = await createApplication(api.ctx, {
     name: 'matrix',
     redirectUris: 'urn:ietf:wg:oauth:2.0:oob',
     scopes: ALL_SCOPES.join(' '),
   });
   applicationId = application.id;
-  user = await createTestUser(ctx, { username: 'matrix' });
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
+  user = await createTestUser(api.ctx, { username: 'matrix' });
 });
 
 /** A user whose token still works (a DELETE route may have removed or disabled the previous one). */
 async function liveUser(): Promise<TestUser> {
-  const auth = await authenticateToken(ctx, user.token);
+  const auth = await authenticateToken(api.ctx, user.token);
   if (
     auth?.user == null ||
     auth.user.disabled ||
     auth.user.confirmedAt === null ||
     auth.account?.suspendedAt
   ) {
-    user = await createTestUser(ctx);
+    user = await createTestUser(api.ctx);
   }
   return user;
 }
 
 async function userToken(scopes: string[]): Promise<string> {
   const owner = await liveUser();
-  return (await issueAccessToken(ctx, { applicationId, userId: owner.user.id, scopes })).accessToken;
+  return (await issueAccessToken(api.ctx, { applicationId, userId: owner.user.id, scopes })).accessToken;
 }
 
 /** Path parameters get the test user's account id: a real id, so routes get past lookups. */
@@ -102,7 +93,7 @@ function concrete(url: string, id: string): string {
 
 async function call(route: AuthRoute, token?: string): Promise<LightMyRequestResponse> {
   ip++;
-  return app.inject({
+  return api.inject({
     method: route.method as 'GET',
     url: concrete(route.url, (await liveUser()).account.id),
     // A different client address per request keeps the per-IP throttles out of the way.
@@ -182,7 +173,7 @@ describe('scope matrix over every authorized route', () => {
 
   test('an invalid or revoked token: 401, even where anonymous access is allowed', async () => {
     const revoked = await userToken(['read', 'write', 'follow', 'push', 'profile']);
-    await ctx.database.query('update oauth_access_tokens set revoked_at = now() where user_id = $1', [
+    await api.ctx.database.query('update oauth_access_tokens set revoked_at = now() where user_id = $1', [
       (await liveUser()).user.id,
     ]);
     for (const route of ordered()) {
@@ -191,7 +182,7 @@ describe('scope matrix over every authorized route', () => {
         assert.equal(res.statusCode, 401, `${label(route)}: ${res.body}`);
       }
     }
-    user = await createTestUser(ctx, { username: 'matrix2' });
+    user = await createTestUser(api.ctx, { username: 'matrix2' });
   });
 
   test('a token without any of the accepted scopes: 403', async () => {
@@ -210,8 +201,9 @@ describe('scope matrix over every authorized route', () => {
   });
 
   test('user routes: an app token (client credentials, every scope) is 401', async () => {
-    const appToken = (await issueAccessToken(ctx, { applicationId, userId: null, scopes: [...ALL_SCOPES] }))
-      .accessToken;
+    const appToken = (
+      await issueAccessToken(api.ctx, { applicationId, userId: null, scopes: [...ALL_SCOPES] })
+    ).accessToken;
     let checked = 0;
     for (const route of ordered()) {
       if (!route.auth.user) continue;
@@ -235,11 +227,11 @@ describe('scope matrix over every authorized route', () => {
   });
 
   test('an unconfirmed user’s token is refused with 403 on user routes', async () => {
-    const pending = await createTestUser(ctx, { confirmed: false, scopes: [...ALL_SCOPES] });
+    const pending = await createTestUser(api.ctx, { confirmed: false, scopes: [...ALL_SCOPES] });
     let checked = 0;
     for (const route of ordered()) {
       if (!route.auth.user) continue;
-      const res = await app.inject({
+      const res = await api.inject({
         method: route.method as 'GET',
         url: concrete(route.url, pending.account.id),
         headers: { authorization: `Bearer ${pending.token}` },

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { newId } from '../../src/db/ids.ts';
-import { blocks, follows, mutes } from '../../src/db/schema/index.ts';
-import { buildServer } from '../../src/http/server.ts';
+import { describe, test } from 'node:test';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
+import { block, follow, mute } from '../support/graph.ts';
 
 /**
  * The issue's visibility matrix through the API: visibility × viewer for get status, context,
@@ -27,15 +24,14 @@ const VIEWERS = [
 type Visibility = (typeof VISIBILITIES)[number];
 type Viewer = (typeof VIEWERS)[number];
 
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness();
 const users = {} as Record<Exclude<Viewer, 'anonymous'>, TestUser>;
 const roots = {} as Record<Visibility, string>;
 const replies = {} as Record<Visibility, string>;
 
 async function call(method: 'GET' | 'POST', url: string, viewer: Viewer, payload?: object) {
   const user = viewer === 'anonymous' ? undefined : users[viewer];
-  const res = await app.inject({
+  const res = await api.inject({
     method,
     url,
     headers: user ? { authorization: `Bearer ${user.token}` } : {},
@@ -45,25 +41,15 @@ async function call(method: 'GET' | 'POST', url: string, viewer: Viewer, payload
   return { status: res.statusCode, body: res.json() as Record<string, any> };
 }
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
+api.before(async () => {
   for (const name of VIEWERS)
-    if (name !== 'anonymous') users[name] = await createTestUser(ctx, { username: name });
+    if (name !== 'anonymous') users[name] = await createTestUser(api.ctx, { username: name });
   const author = users.author.account.id;
-  const edge = (a: string, b: string) => ({ id: newId(), accountId: a, targetAccountId: b });
-  await ctx.database.db
-    .insert(follows)
-    .values([
-      edge(users.follower.account.id, author),
-      edge(users.muted.account.id, author),
-      edge(users.muting.account.id, author),
-    ]);
-  await ctx.database.db.insert(blocks).values(edge(author, users.blocked.account.id));
-  await ctx.database.db
-    .insert(mutes)
-    .values([edge(author, users.muted.account.id), edge(users.muting.account.id, author)]);
+  for (const fan of [users.follower, users.muted, users.muting])
+    await follow(api.ctx, fan.account.id, author);
+  await block(api.ctx, author, users.blocked.account.id);
+  await mute(api.ctx, author, users.muted.account.id);
+  await mute(api.ctx, users.muting.account.id, author);
   for (const visibility of VISIBILITIES) {
     const root = await call('POST', '/api/v1/statuses', 'author', {
       status: `@mentioned ${visibility}`,
@@ -81,11 +67,6 @@ before(async () => {
     replies[visibility] = reply.body.id;
     assert.equal((await call('POST', `/api/v1/statuses/${root.body.id}/favourite`, 'mentioned')).status, 200);
   }
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
 });
 
 /** Who may see a status of each visibility. */

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { newId } from '../../src/db/ids.ts';
 import {
   accountStats,
-  follows,
   notifications,
   polls,
   scheduledStatuses,
@@ -13,15 +10,14 @@ import {
   tags,
 } from '../../src/db/schema/index.ts';
 import { publishScheduledStatus } from '../../src/domain/statuses/scheduled.ts';
-import { buildServer } from '../../src/http/server.ts';
 import type { Job } from '../../src/infra/queue/queue.ts';
 import { createJobRegistry } from '../../src/jobs/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
+import { follow } from '../support/graph.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness();
 let alice: TestUser;
 let bob: TestUser;
 let carol: TestUser;
@@ -40,7 +36,7 @@ async function call(
   payload?: object,
   headers: Record<string, string> = {},
 ) {
-  const res = await app.inject({
+  const res = await api.inject({
     method,
     url,
     headers: { ...(user ? { authorization: `Bearer ${user.token}` } : {}), ...headers },
@@ -53,18 +49,10 @@ async function post(user: TestUser, payload: object, headers: Record<string, str
   return call('POST', '/api/v1/statuses', user, payload, headers);
 }
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-  alice = await createTestUser(ctx, { username: 'alice' });
-  bob = await createTestUser(ctx, { username: 'bob' });
-  carol = await createTestUser(ctx, { username: 'carol' });
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
+api.before(async () => {
+  alice = await createTestUser(api.ctx, { username: 'alice' });
+  bob = await createTestUser(api.ctx, { username: 'bob' });
+  carol = await createTestUser(api.ctx, { username: 'carol' });
 });
 
 describe('POST /api/v1/statuses', () => {
@@ -95,14 +83,14 @@ describe('POST /api/v1/statuses', () => {
       { id: bob.account.id, username: 'bob', url: 'https://woolly.test/@bob', acct: 'bob' },
     ]);
     assert.deepEqual(s.tags, [{ name: 'woolly', url: 'https://woolly.test/tags/woolly' }]);
-    const [stats] = await ctx.database.db
+    const [stats] = await api.ctx.database.db
       .select()
       .from(accountStats)
       .where(eq(accountStats.accountId, alice.account.id));
     assert.equal(stats?.statusesCount, 1);
     assert.ok(stats?.lastStatusAt);
     // Bob was notified of the mention.
-    const notes = await ctx.database.db
+    const notes = await api.ctx.database.db
       .select()
       .from(notifications)
       .where(eq(notifications.accountId, bob.account.id));
@@ -111,9 +99,12 @@ describe('POST /api/v1/statuses', () => {
 
   test('hashtags are recorded once, case-insensitively', async () => {
     await post(alice, { status: '#CaseTag #casetag #CASETAG' });
-    const rows = await ctx.database.db.select().from(tags).where(eq(tags.name, 'casetag'));
+    const rows = await api.ctx.database.db.select().from(tags).where(eq(tags.name, 'casetag'));
     assert.equal(rows.length, 1);
-    const links = await ctx.database.db.select().from(statusTags).where(eq(statusTags.tagId, rows[0]!.id));
+    const links = await api.ctx.database.db
+      .select()
+      .from(statusTags)
+      .where(eq(statusTags.tagId, rows[0]!.id));
     assert.equal(links.length, 1);
   });
 
@@ -131,7 +122,7 @@ describe('POST /api/v1/statuses', () => {
   });
 
   test('bad input is refused with the reason and changes nothing', async () => {
-    const [before] = await ctx.database.db
+    const [before] = await api.ctx.database.db
       .select()
       .from(accountStats)
       .where(eq(accountStats.accountId, alice.account.id));
@@ -165,7 +156,7 @@ describe('POST /api/v1/statuses', () => {
       assert.equal(res.status, status, JSON.stringify(payload));
       assert.match(res.body.error, message, JSON.stringify(payload));
     }
-    const [afterwards] = await ctx.database.db
+    const [afterwards] = await api.ctx.database.db
       .select()
       .from(accountStats)
       .where(eq(accountStats.accountId, alice.account.id));
@@ -183,7 +174,7 @@ describe('POST /api/v1/statuses', () => {
   });
 
   test('an unconfirmed account may not post (403)', async () => {
-    const unconfirmed = await createTestUser(ctx, { confirmed: false });
+    const unconfirmed = await createTestUser(api.ctx, { confirmed: false });
     const res = await post(unconfirmed, { status: 'hi' });
     assert.equal(res.status, 403);
     assert.equal(res.body.error, 'Your login is missing a confirmed e-mail address');
@@ -262,11 +253,11 @@ describe('POST /api/v1/statuses', () => {
     });
     assert.equal(moved.body.scheduled_at, later);
     // Due: the scheduler publishes it.
-    await ctx.database.db
+    await api.ctx.database.db
       .update(scheduledStatuses)
       .set({ scheduledAt: new Date(Date.now() - 1000) })
       .where(eq(scheduledStatuses.id, res.body.id));
-    const published = await publishScheduledStatus(ctx, res.body.id);
+    const published = await publishScheduledStatus(api.ctx, res.body.id);
     assert.equal(published?.text, 'later');
     assert.equal(published?.visibility, 'unlisted');
     assert.equal((await call('GET', `/api/v1/scheduled_statuses/${res.body.id}`, alice)).status, 404);
@@ -304,7 +295,7 @@ describe('reading, editing, deleting', () => {
       ['two'],
     );
     // Those who boosted it hear of the edit.
-    const updates = await ctx.database.db
+    const updates = await api.ctx.database.db
       .select()
       .from(notifications)
       .where(eq(notifications.accountId, bob.account.id));
@@ -371,7 +362,7 @@ describe('interactions', () => {
       [carol.account.id],
     );
     assert.match(String(by.headers.link), /max_id=\d+>; rel="next"/);
-    const notes = await ctx.database.db
+    const notes = await api.ctx.database.db
       .select()
       .from(notifications)
       .where(eq(notifications.accountId, alice.account.id));
@@ -380,7 +371,7 @@ describe('interactions', () => {
     assert.equal(unfav.body.favourited, false);
     assert.equal(unfav.body.favourites_count, 1);
     // The undone favourite's notification is withdrawn.
-    const left = await ctx.database.db
+    const left = await api.ctx.database.db
       .select()
       .from(notifications)
       .where(eq(notifications.accountId, alice.account.id));
@@ -402,7 +393,7 @@ describe('interactions', () => {
     assert.equal(boosted.body.visibility, 'unlisted');
     assert.equal(boosted.body.reblog.reblogged, true);
     assert.equal(boosted.body.reblog.reblogs_count, 1);
-    const boostNotes = await ctx.database.db
+    const boostNotes = await api.ctx.database.db
       .select()
       .from(notifications)
       .where(eq(notifications.accountId, alice.account.id));
@@ -420,16 +411,14 @@ describe('interactions', () => {
     assert.equal(un.body.id, id);
     assert.equal(un.body.reblogged, false);
     assert.equal(un.body.reblogs_count, 0);
-    const reblogNotes = await ctx.database.db
+    const reblogNotes = await api.ctx.database.db
       .select()
       .from(notifications)
       .where(eq(notifications.accountId, alice.account.id));
     assert.ok(!reblogNotes.some((n) => n.type === 'reblog' && n.statusId === id));
     assert.equal((await call('GET', `/api/v1/statuses/${boosted.body.id}`)).status, 404);
 
-    await ctx.database.db
-      .insert(follows)
-      .values({ id: newId(), accountId: bob.account.id, targetAccountId: alice.account.id });
+    await follow(api.ctx, bob.account.id, alice.account.id);
     const priv = (await post(alice, { status: 'followers only', visibility: 'private' })).body.id;
     const refused = await call('POST', `/api/v1/statuses/${priv}/reblog`, bob);
     assert.equal(refused.status, 403);
@@ -449,7 +438,7 @@ describe('interactions', () => {
     const notMine = await call('POST', `/api/v1/statuses/${id}/pin`, bob);
     assert.equal(notMine.status, 422);
     assert.match(notMine.body.error, /Someone else's post cannot be pinned/);
-    const pinner = await createTestUser(ctx);
+    const pinner = await createTestUser(api.ctx);
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await post(pinner, { status: `p${i}` })).body.id);
     for (const pid of ids.slice(0, 5))
@@ -464,7 +453,7 @@ describe('interactions', () => {
   });
 
   test('scopes: a read-only token cannot post or favourite', async () => {
-    const reader = await createTestUser(ctx, { scopes: ['read'] });
+    const reader = await createTestUser(api.ctx, { scopes: ['read'] });
     assert.equal((await post(reader, { status: 'x' })).status, 403);
     const id = (await post(alice, { status: 'y' })).body.id;
     assert.equal((await call('POST', `/api/v1/statuses/${id}/favourite`, reader)).status, 403);
@@ -487,13 +476,13 @@ describe('jobs', () => {
       status: 'due soon',
       scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
     });
-    await ctx.database.db
+    await api.ctx.database.db
       .update(scheduledStatuses)
       .set({ scheduledAt: new Date(Date.now() - 1000) })
       .where(eq(scheduledStatuses.id, res.body.id));
-    await createJobRegistry(ctx).dispatch(job('scheduler', 'scheduled_statuses', null));
+    await createJobRegistry(api.ctx).dispatch(job('scheduler', 'scheduled_statuses', null));
     assert.equal((await call('GET', '/api/v1/scheduled_statuses', carol)).body.length, 0);
-    const [stats] = await ctx.database.db
+    const [stats] = await api.ctx.database.db
       .select()
       .from(accountStats)
       .where(eq(accountStats.accountId, carol.account.id));
@@ -504,13 +493,13 @@ describe('jobs', () => {
     const res = await post(carol, { status: 'vote', poll: { options: ['x', 'y'], expires_in: 300 } });
     const pollId = res.body.poll.id;
     assert.equal((await call('POST', `/api/v1/polls/${pollId}/votes`, bob, { choices: ['0'] })).status, 200);
-    await ctx.database.db
+    await api.ctx.database.db
       .update(polls)
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(polls.id, pollId));
-    await createJobRegistry(ctx).dispatch(job('default', 'poll_expiration', { pollId }));
+    await createJobRegistry(api.ctx).dispatch(job('default', 'poll_expiration', { pollId }));
     for (const user of [carol, bob]) {
-      const notes = await ctx.database.db
+      const notes = await api.ctx.database.db
         .select()
         .from(notifications)
         .where(eq(notifications.accountId, user.account.id));

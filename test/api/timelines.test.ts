@@ -1,31 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { before, describe, test } from 'node:test';
 import { newId } from '../../src/db/ids.ts';
 import { statusPins } from '../../src/db/schema/index.ts';
 import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { block, follow, insertStatus, mute } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness } from '../support/api.ts';
+import { block, follow, mute } from '../support/graph.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness();
 
 async function get(url: string, who?: TestUser) {
-  const res = await app.inject({
+  const res = await api.inject({
     method: 'GET',
     url,
     headers: who ? { authorization: `Bearer ${who.token}` } : {},
@@ -38,11 +25,11 @@ const ids = (res: { json(): unknown }) => (res.json() as { id: string }[]).map((
 describe('home', () => {
   test('needs a user token; pages with Link headers keeping other parameters', async () => {
     assert.equal((await get('/api/v1/timelines/home')).statusCode, 401);
-    const reader = await createTestUser(ctx);
-    const author = await createTestUser(ctx);
-    await follow(ctx, reader.account.id, author.account.id);
+    const reader = await createTestUser(api.ctx);
+    const author = await createTestUser(api.ctx);
+    await follow(api.ctx, reader.account.id, author.account.id);
     const posted: string[] = [];
-    for (let i = 0; i < 5; i++) posted.push(await insertStatus(ctx, { accountId: author.account.id }));
+    for (let i = 0; i < 5; i++) posted.push(await insertStatus(api.ctx, { accountId: author.account.id }));
     const res = await get('/api/v1/timelines/home?limit=2&local=false', reader);
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(ids(res), [posted[4], posted[3]]);
@@ -59,8 +46,8 @@ describe('home', () => {
     const since = await get(`/api/v1/timelines/home?limit=2&since_id=${posted[1]}`, reader);
     assert.deepEqual(ids(since), [posted[4], posted[3]]);
     // A new status arrives by fan-out.
-    const fresh = await insertStatus(ctx, { accountId: author.account.id });
-    await fanOutStatus(ctx, fresh);
+    const fresh = await insertStatus(api.ctx, { accountId: author.account.id });
+    await fanOutStatus(api.ctx, fresh);
     assert.deepEqual(ids(await get('/api/v1/timelines/home?limit=1', reader)), [fresh]);
     const empty = await get(`/api/v1/timelines/home?max_id=${posted[0]}`, reader);
     assert.deepEqual(empty.json(), []);
@@ -69,7 +56,7 @@ describe('home', () => {
   });
 
   test('bad cursors and limits are 400s naming them', async () => {
-    const reader = await createTestUser(ctx);
+    const reader = await createTestUser(api.ctx);
     const res = await get('/api/v1/timelines/home?max_id=abc', reader);
     assert.equal(res.statusCode, 400);
     assert.deepEqual(res.json(), { error: 'max_id must be a numeric id' });
@@ -90,13 +77,13 @@ describe('visibility matrix (public, unlisted, private, direct × viewer)', () =
 
   before(async () => {
     [author, follower, mentioned, other, blocked, muter] = (await Promise.all(
-      Array.from({ length: 6 }, () => createTestUser(ctx)),
+      Array.from({ length: 6 }, () => createTestUser(api.ctx)),
     )) as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
-    for (const f of [follower, blocked, muter]) await follow(ctx, f.account.id, author.account.id);
-    await block(ctx, author.account.id, blocked.account.id);
-    await mute(ctx, muter.account.id, author.account.id);
+    for (const f of [follower, blocked, muter]) await follow(api.ctx, f.account.id, author.account.id);
+    await block(api.ctx, author.account.id, blocked.account.id);
+    await mute(api.ctx, muter.account.id, author.account.id);
     for (const visibility of ['public', 'unlisted', 'private', 'direct'] as const) {
-      posts[visibility] = await insertStatus(ctx, {
+      posts[visibility] = await insertStatus(api.ctx, {
         accountId: author.account.id,
         visibility,
         mentions: [mentioned.account.id],
@@ -167,17 +154,17 @@ describe('visibility matrix (public, unlisted, private, direct × viewer)', () =
 
 describe('public, tag and account timelines', () => {
   test('public: local/remote, no boosts, no replies to others, anonymous allowed', async () => {
-    const a = await createTestUser(ctx);
-    const b = await createTestUser(ctx);
-    const local = await insertStatus(ctx, { accountId: a.account.id });
-    const remoteLike = await insertStatus(ctx, { accountId: a.account.id, local: false });
-    const boost = await insertStatus(ctx, { accountId: b.account.id, reblogOfId: local });
-    const reply = await insertStatus(ctx, {
+    const a = await createTestUser(api.ctx);
+    const b = await createTestUser(api.ctx);
+    const local = await insertStatus(api.ctx, { accountId: a.account.id });
+    const remoteLike = await insertStatus(api.ctx, { accountId: a.account.id, local: false });
+    const boost = await insertStatus(api.ctx, { accountId: b.account.id, reblogOfId: local });
+    const reply = await insertStatus(api.ctx, {
       accountId: b.account.id,
       inReplyToId: local,
       inReplyToAccountId: a.account.id,
     });
-    const thread = await insertStatus(ctx, {
+    const thread = await insertStatus(api.ctx, {
       accountId: a.account.id,
       inReplyToId: local,
       inReplyToAccountId: a.account.id,
@@ -193,10 +180,10 @@ describe('public, tag and account timelines', () => {
   });
 
   test('tag: case-insensitive, any[], all[], none[]', async () => {
-    const a = await createTestUser(ctx);
-    const cats = await insertStatus(ctx, { accountId: a.account.id, tags: ['Cats'] });
-    const both = await insertStatus(ctx, { accountId: a.account.id, tags: ['cats', 'dogs'] });
-    const dogs = await insertStatus(ctx, { accountId: a.account.id, tags: ['dogs'] });
+    const a = await createTestUser(api.ctx);
+    const cats = await insertStatus(api.ctx, { accountId: a.account.id, tags: ['Cats'] });
+    const both = await insertStatus(api.ctx, { accountId: a.account.id, tags: ['cats', 'dogs'] });
+    const dogs = await insertStatus(api.ctx, { accountId: a.account.id, tags: ['dogs'] });
     assert.deepEqual(ids(await get('/api/v1/timelines/tag/CATS')), [both, cats]);
     assert.deepEqual(ids(await get('/api/v1/timelines/tag/cats?any[]=dogs')), [dogs, both, cats]);
     assert.deepEqual(ids(await get('/api/v1/timelines/tag/cats?all[]=dogs')), [both]);
@@ -208,22 +195,24 @@ describe('public, tag and account timelines', () => {
   });
 
   test('account statuses: exclude_replies, exclude_reblogs, pinned, tagged; 404 for unknown', async () => {
-    const a = await createTestUser(ctx);
-    const b = await createTestUser(ctx);
-    const base = await insertStatus(ctx, { accountId: b.account.id });
-    const own = await insertStatus(ctx, { accountId: a.account.id, tags: ['Topic'] });
-    const reply = await insertStatus(ctx, {
+    const a = await createTestUser(api.ctx);
+    const b = await createTestUser(api.ctx);
+    const base = await insertStatus(api.ctx, { accountId: b.account.id });
+    const own = await insertStatus(api.ctx, { accountId: a.account.id, tags: ['Topic'] });
+    const reply = await insertStatus(api.ctx, {
       accountId: a.account.id,
       inReplyToId: base,
       inReplyToAccountId: b.account.id,
     });
-    const selfReply = await insertStatus(ctx, {
+    const selfReply = await insertStatus(api.ctx, {
       accountId: a.account.id,
       inReplyToId: own,
       inReplyToAccountId: a.account.id,
     });
-    const boost = await insertStatus(ctx, { accountId: a.account.id, reblogOfId: base });
-    await ctx.database.db.insert(statusPins).values({ id: newId(), accountId: a.account.id, statusId: own });
+    const boost = await insertStatus(api.ctx, { accountId: a.account.id, reblogOfId: base });
+    await api.ctx.database.db
+      .insert(statusPins)
+      .values({ id: newId(), accountId: a.account.id, statusId: own });
     const url = `/api/v1/accounts/${a.account.id}/statuses`;
     assert.deepEqual(ids(await get(url)), [boost, selfReply, reply, own]);
     assert.deepEqual(ids(await get(`${url}?exclude_replies=true`)), [boost, selfReply, own]);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { feedsCommand, progressLine } from '../../src/cli/commands/feeds.ts';
-import { follow, insertStatus } from '../domain/timelines/graph.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { runWoolly } from '../support/cli.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { follow } from '../support/graph.ts';
+import { insertStatus } from '../support/statuses.ts';
 
 let ctx: TestContext;
 before(async () => {

@@ -1,44 +1,27 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { users } from '../../src/db/schema/index.ts';
 import { RESET_TOKEN_VALID_MS } from '../../src/domain/accounts/password-reset.ts';
-import { buildServer } from '../../src/http/server.ts';
-import type { Worker } from '../../src/infra/queue/queue.ts';
-import { createJobRegistry } from '../../src/jobs/index.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { Browser } from './browser.ts';
+import { apiHarness } from '../support/api.ts';
+import type { Browser } from '../support/browser.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-let worker: Worker;
+const api = apiHarness({ mailWorker: true, rateLimits: {} });
 let alice: TestUser;
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-  const registry = createJobRegistry(ctx);
-  worker = ctx.queue.work(['mailers'], (job) => registry.dispatch(job), { concurrency: 1 });
-  alice = await createTestUser(ctx, {
+api.before(async () => {
+  alice = await createTestUser(api.ctx, {
     username: 'alice',
     email: 'alice@example.test',
     password: 'old password',
   });
 });
 
-after(async () => {
-  await worker?.close();
-  await app?.close();
-  await ctx?.close();
-});
-
 function mailDir(): string {
-  const mail = ctx.config.mail;
+  const mail = api.ctx.config.mail;
   assert.equal(mail.kind, 'file');
   return (mail as { dir: string }).dir;
 }
@@ -75,10 +58,10 @@ function tokenOf(mail: { text: string }): string {
 
 describe('password reset', () => {
   test('request → mail → new password; old refused, token single use, sessions ended', async () => {
-    const signedIn = new Browser(app);
+    const signedIn = api.browser();
     assert.equal((await signedIn.signIn('alice', 'old password')).statusCode, 303);
 
-    const browser = new Browser(app);
+    const browser = api.browser();
     const form = await browser.get('/auth/password/new');
     assert.equal(form.statusCode, 200);
     assert.match(form.body, /<label for="user_email">/);
@@ -91,7 +74,7 @@ describe('password reset', () => {
     assert.match(mail!.subject, /Reset password instructions/);
     const token = tokenOf(mail!);
     assert.match(mail!.text, /^https:\/\/woolly\.test\/auth\/password\/edit\?reset_password_token=/m);
-    const [row] = await ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
+    const [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
     assert.ok(row?.resetPasswordTokenHash);
     assert.notEqual(row.resetPasswordTokenHash, token, 'stored hashed');
 
@@ -124,8 +107,8 @@ describe('password reset', () => {
     assert.match(done.body, /Your password has been changed successfully/);
 
     assert.equal((await signedIn.get('/settings')).statusCode, 302, 'every session ended');
-    assert.equal((await new Browser(app).signIn('alice', 'old password')).statusCode, 422);
-    assert.equal((await new Browser(app).signIn('alice', 'brand new password')).statusCode, 303);
+    assert.equal((await api.browser().signIn('alice', 'old password')).statusCode, 422);
+    assert.equal((await api.browser().signIn('alice', 'brand new password')).statusCode, 303);
 
     // Single use.
     assert.equal((await browser.get(`/auth/password/edit?reset_password_token=${token}`)).statusCode, 404);
@@ -141,29 +124,29 @@ describe('password reset', () => {
 
   test('an unknown address gets the same answer and no mail', async () => {
     const before = mails().length;
-    const res = await requestReset(new Browser(app), 'nobody@example.test');
+    const res = await requestReset(api.browser(), 'nobody@example.test');
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /If your email address exists in our database/);
-    const counts = await ctx.queue.counts();
+    const counts = await api.ctx.queue.counts();
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(mails().length, before);
     assert.equal(counts.mailers.waiting + counts.mailers.active, 0);
   });
 
   test('an expired token is refused', async () => {
-    const bob = await createTestUser(ctx, {
+    const bob = await createTestUser(api.ctx, {
       username: 'bob',
       email: 'bob@example.test',
       password: 'bob password',
     });
     const before = mails().length;
-    await requestReset(new Browser(app), 'bob@example.test');
+    await requestReset(api.browser(), 'bob@example.test');
     const token = tokenOf((await waitForMails(before + 1)).at(-1)!);
-    await ctx.database.db
+    await api.ctx.database.db
       .update(users)
       .set({ resetPasswordSentAt: new Date(Date.now() - RESET_TOKEN_VALID_MS - 1000) })
       .where(eq(users.id, bob.user.id));
-    const browser = new Browser(app);
+    const browser = api.browser();
     assert.equal((await browser.get(`/auth/password/edit?reset_password_token=${token}`)).statusCode, 404);
     await browser.get('/auth/password/new');
     const res = await browser.post('/auth/password/edit', {
@@ -172,15 +155,11 @@ describe('password reset', () => {
       'user[password_confirmation]': 'new bob password',
     });
     assert.equal(res.statusCode, 422);
-    assert.equal(
-      (await new Browser(app).signIn('bob', 'bob password')).statusCode,
-      303,
-      'password unchanged',
-    );
+    assert.equal((await api.browser().signIn('bob', 'bob password')).statusCode, 303, 'password unchanged');
   });
 
   test('CSRF is required on both forms', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     await browser.get('/auth/password/new');
     assert.equal(
       (await browser.post('/auth/password', { 'user[email]': 'alice@example.test' }, { csrf: false }))
@@ -202,16 +181,16 @@ describe('password reset', () => {
   });
 
   test('rate limited: 5 per 30 minutes per address', async () => {
-    await createTestUser(ctx, { username: 'carol', email: 'carol@example.test' });
+    await createTestUser(api.ctx, { username: 'carol', email: 'carol@example.test' });
     for (let i = 0; i < 5; i++) {
       const res = await requestReset(
-        new Browser(app, { 'x-forwarded-for': `192.0.2.${i}` }),
+        api.browser({ 'x-forwarded-for': `192.0.2.${i}` }),
         'carol@example.test',
       );
       assert.equal(res.statusCode, 200);
     }
     const limited = await requestReset(
-      new Browser(app, { 'x-forwarded-for': '192.0.2.100' }),
+      api.browser({ 'x-forwarded-for': '192.0.2.100' }),
       'Carol@example.test',
     );
     assert.equal(limited.statusCode, 429);
@@ -219,7 +198,7 @@ describe('password reset', () => {
   });
 
   test('rate limited: 25 per 5 minutes per IP', async () => {
-    const browser = new Browser(app, { 'x-forwarded-for': '192.0.2.200' });
+    const browser = api.browser({ 'x-forwarded-for': '192.0.2.200' });
     for (let i = 0; i < 25; i++) {
       const res = await requestReset(browser, `someone${i}@example.test`);
       assert.equal(res.statusCode, 200);

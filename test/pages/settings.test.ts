@@ -1,33 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { type before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { newId } from '../../src/db/ids.ts';
 import { oauthAccessTokens, oauthApplications, users } from '../../src/db/schema/index.ts';
 import { verifyPassword } from '../../src/domain/accounts/passwords.ts';
 import { hashSecret, newSecret } from '../../src/domain/auth/secrets.ts';
 import { authenticateToken, issueAccessToken } from '../../src/domain/auth/tokens.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { Browser } from './browser.ts';
+import { apiHarness } from '../support/api.ts';
+import type { Browser } from '../support/browser.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness();
 
 async function signedIn(user: TestUser, page: string): Promise<Browser> {
-  const browser = new Browser(app);
+  const browser = api.browser();
   const res = await browser.signIn(user.account.username, user.password);
   assert.equal(res.statusCode, 303);
   assert.equal((await browser.get(page)).statusCode, 200);
@@ -43,16 +29,16 @@ describe('settings pages', () => {
       '/settings/applications',
       '/settings/two_factor_authentication',
     ]) {
-      const res = await app.inject({ method: 'GET', url: page });
+      const res = await api.inject({ method: 'GET', url: page });
       assert.equal(res.statusCode, 302, page);
       assert.equal(res.headers.location, `/auth/sign_in?return_to=${encodeURIComponent(page)}`);
     }
-    const post = await app.inject({ method: 'POST', url: '/settings/password', payload: {} });
+    const post = await api.inject({ method: 'POST', url: '/settings/password', payload: {} });
     assert.equal(post.statusCode, 302);
   });
 
   test('have no-store, a strict CSP and no script', async () => {
-    const user = await createTestUser(ctx, { password: 'a password' });
+    const user = await createTestUser(api.ctx, { password: 'a password' });
     const browser = await signedIn(user, '/settings');
     for (const page of ['/settings', '/settings/password', '/settings/email', '/settings/applications']) {
       const res = await browser.get(page);
@@ -66,7 +52,7 @@ describe('settings pages', () => {
 
 describe('/settings/password', () => {
   test('needs the current password, checks the new one, and signs out the other sessions', async () => {
-    const user = await createTestUser(ctx, { password: 'old password' });
+    const user = await createTestUser(api.ctx, { password: 'old password' });
     const other = await signedIn(user, '/settings');
     const browser = await signedIn(user, '/settings/password');
 
@@ -94,7 +80,7 @@ describe('/settings/password', () => {
     });
     assert.equal(mismatch.statusCode, 422);
     assert.match(mismatch.body, /doesn(&#39;|')t match Password/);
-    let [row] = await ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
+    let [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
     assert.ok(await verifyPassword('old password', row!.encryptedPassword), 'nothing changed yet');
     assert.equal((await other.get('/settings')).statusCode, 200);
 
@@ -105,15 +91,15 @@ describe('/settings/password', () => {
     });
     assert.equal(ok.statusCode, 200);
     assert.match(ok.body, /Your password has been changed\./);
-    [row] = await ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
+    [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
     assert.ok(await verifyPassword('new password', row!.encryptedPassword));
     assert.equal((await browser.get('/settings')).statusCode, 200, 'this session stays');
     assert.equal((await other.get('/settings')).statusCode, 302, 'the other session ended');
-    assert.equal((await new Browser(app).signIn(user.account.username, 'old password')).statusCode, 422);
+    assert.equal((await api.browser().signIn(user.account.username, 'old password')).statusCode, 422);
   });
 
   test('refuses a post without the CSRF token', async () => {
-    const user = await createTestUser(ctx, { password: 'old password' });
+    const user = await createTestUser(api.ctx, { password: 'old password' });
     const browser = await signedIn(user, '/settings/password');
     const res = await browser.post(
       '/settings/password',
@@ -125,15 +111,15 @@ describe('/settings/password', () => {
       { csrf: false },
     );
     assert.equal(res.statusCode, 422);
-    const [row] = await ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
+    const [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
     assert.ok(await verifyPassword('old password', row!.encryptedPassword));
   });
 });
 
 describe('/settings/email', () => {
   test('needs the password, refuses invalid and taken addresses, and queues a confirmation', async () => {
-    const user = await createTestUser(ctx, { password: 'a password', email: 'first@example.test' });
-    await createTestUser(ctx, { email: 'taken@example.test' });
+    const user = await createTestUser(api.ctx, { password: 'a password', email: 'first@example.test' });
+    await createTestUser(api.ctx, { email: 'taken@example.test' });
     const browser = await signedIn(user, '/settings/email');
 
     const noPassword = await browser.post('/settings/email', {
@@ -156,20 +142,20 @@ describe('/settings/email', () => {
     });
     assert.equal(taken.statusCode, 422);
     assert.match(taken.body, /E-mail address has already been taken/);
-    let [row] = await ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
+    let [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
     assert.equal(row?.unconfirmedEmail, null);
 
-    const before = await ctx.queue.counts();
+    const before = await api.ctx.queue.counts();
     const ok = await browser.post('/settings/email', {
       'user[email]': 'New@example.test',
       'user[current_password]': 'a password',
     });
     assert.equal(ok.statusCode, 200);
     assert.match(ok.body, /We sent a confirmation link to new@example\.test/);
-    [row] = await ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
+    [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, user.user.id));
     assert.equal(row?.email, 'first@example.test', 'the address changes only once confirmed');
     assert.equal(row?.unconfirmedEmail, 'new@example.test');
-    const afterCounts = await ctx.queue.counts();
+    const afterCounts = await api.ctx.queue.counts();
     const queued = (c: typeof before) =>
       c.mailers.waiting + c.mailers.delayed + c.mailers.active + c.mailers.completed;
     assert.equal(queued(afterCounts), queued(before) + 1);
@@ -179,7 +165,7 @@ describe('/settings/email', () => {
 describe('/settings/applications', () => {
   async function insertApp(name: string, website: string | null = null): Promise<string> {
     const id = newId();
-    await ctx.database.db.insert(oauthApplications).values({
+    await api.ctx.database.db.insert(oauthApplications).values({
       id,
       name,
       uid: newSecret(),
@@ -192,33 +178,37 @@ describe('/settings/applications', () => {
   }
 
   test('lists the apps with live tokens and revokes all of an app’s tokens', async () => {
-    const user = await createTestUser(ctx, { password: 'a password' });
-    const someone = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx, { password: 'a password' });
+    const someone = await createTestUser(api.ctx);
     const tusky = await insertApp('Tusky <3', 'https://tusky.app');
     const elk = await insertApp('Elk', 'javascript:alert(1)');
     const unused = await insertApp('Never used');
-    const t1 = await issueAccessToken(ctx, { applicationId: tusky, userId: user.user.id, scopes: ['read'] });
-    const t2 = await issueAccessToken(ctx, {
+    const t1 = await issueAccessToken(api.ctx, {
+      applicationId: tusky,
+      userId: user.user.id,
+      scopes: ['read'],
+    });
+    const t2 = await issueAccessToken(api.ctx, {
       applicationId: tusky,
       userId: user.user.id,
       scopes: ['write:statuses'],
     });
-    const e1 = await issueAccessToken(ctx, {
+    const e1 = await issueAccessToken(api.ctx, {
       applicationId: elk,
       userId: user.user.id,
       scopes: ['read', 'write'],
     });
-    const theirs = await issueAccessToken(ctx, {
+    const theirs = await issueAccessToken(api.ctx, {
       applicationId: tusky,
       userId: someone.user.id,
       scopes: ['read'],
     });
-    const revokedAlready = await issueAccessToken(ctx, {
+    const revokedAlready = await issueAccessToken(api.ctx, {
       applicationId: unused,
       userId: user.user.id,
       scopes: ['read'],
     });
-    await ctx.database.db
+    await api.ctx.database.db
       .update(oauthAccessTokens)
       .set({ revokedAt: new Date() })
       .where(eq(oauthAccessTokens.id, revokedAlready.id));
@@ -237,16 +227,16 @@ describe('/settings/applications', () => {
       (await browser.post(`/settings/applications/${tusky}/revoke`, {}, { csrf: false })).statusCode,
       422,
     );
-    assert.ok(await authenticateToken(ctx, t1.accessToken));
+    assert.ok(await authenticateToken(api.ctx, t1.accessToken));
 
     await browser.get('/settings/applications');
     const res = await browser.post(`/settings/applications/${tusky}/revoke`, {});
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/settings/applications?revoked=1');
-    assert.equal(await authenticateToken(ctx, t1.accessToken), null);
-    assert.equal(await authenticateToken(ctx, t2.accessToken), null);
-    assert.ok(await authenticateToken(ctx, e1.accessToken), 'other apps keep their tokens');
-    assert.ok(await authenticateToken(ctx, theirs.accessToken), 'other users keep their tokens');
+    assert.equal(await authenticateToken(api.ctx, t1.accessToken), null);
+    assert.equal(await authenticateToken(api.ctx, t2.accessToken), null);
+    assert.ok(await authenticateToken(api.ctx, e1.accessToken), 'other apps keep their tokens');
+    assert.ok(await authenticateToken(api.ctx, theirs.accessToken), 'other users keep their tokens');
     const after = await browser.get('/settings/applications?revoked=1');
     assert.doesNotMatch(after.body, /Tusky/);
     assert.match(after.body, /Elk/);

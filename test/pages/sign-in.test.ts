@@ -1,42 +1,30 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { accounts, users, webSessions } from '../../src/db/schema/index.ts';
 import { hashSecret } from '../../src/domain/auth/secrets.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { Browser } from './browser.ts';
+import { apiHarness } from '../support/api.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness({ rateLimits: {} });
 let alice: TestUser;
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-  alice = await createTestUser(ctx, {
+api.before(async () => {
+  alice = await createTestUser(api.ctx, {
     username: 'alice',
     email: 'alice@example.test',
     password: 'correct horse',
   });
 });
 
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
-
 async function sessionCount(): Promise<number> {
-  return (await ctx.database.db.select().from(webSessions).where(eq(webSessions.userId, alice.user.id)))
+  return (await api.ctx.database.db.select().from(webSessions).where(eq(webSessions.userId, alice.user.id)))
     .length;
 }
 
 describe('GET /auth/sign_in', () => {
   test('is an accessible form with a CSRF token, safe headers and an anonymous session cookie', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     const res = await browser.get('/auth/sign_in');
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/html/);
@@ -53,7 +41,7 @@ describe('GET /auth/sign_in', () => {
     const cookie = String(res.headers['set-cookie']);
     assert.match(cookie, /^_woolly_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
     // Only the hash is stored.
-    const [row] = await ctx.database.db
+    const [row] = await api.ctx.database.db
       .select()
       .from(webSessions)
       .where(eq(webSessions.tokenHash, hashSecret(browser.cookie!)));
@@ -63,7 +51,7 @@ describe('GET /auth/sign_in', () => {
   });
 
   test('the cookie is Secure when the request came over https through a trusted proxy', async () => {
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'GET',
       url: '/auth/sign_in',
       headers: { 'x-forwarded-proto': 'https' },
@@ -74,7 +62,7 @@ describe('GET /auth/sign_in', () => {
 
 describe('POST /auth/sign_in', () => {
   test('signs in by e-mail, rotates the session and lands on /settings', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     await browser.get('/auth/sign_in');
     const anonymous = browser.cookie;
     const before = await sessionCount();
@@ -88,7 +76,7 @@ describe('POST /auth/sign_in', () => {
     assert.match(String(res.headers['set-cookie']), /Max-Age=\d+/);
     assert.equal(await sessionCount(), before + 1);
     // The anonymous session is gone.
-    const old = await ctx.database.db
+    const old = await api.ctx.database.db
       .select()
       .from(webSessions)
       .where(eq(webSessions.tokenHash, hashSecret(anonymous!)));
@@ -96,12 +84,12 @@ describe('POST /auth/sign_in', () => {
     const home = await browser.get('/settings');
     assert.equal(home.statusCode, 200);
     assert.match(home.body, /@alice@woolly\.test/);
-    const [user] = await ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
+    const [user] = await api.ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
     assert.ok(user?.currentSignInAt);
   });
 
   test('signs in by username and goes back to a local return_to', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     const res = await browser.signIn('Alice', 'correct horse', '/oauth/authorize?client_id=x&scope=read');
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/oauth/authorize?client_id=x&scope=read');
@@ -115,7 +103,7 @@ describe('POST /auth/sign_in', () => {
       'javascript:alert(1)',
       '/\tevil',
     ]) {
-      const browser = new Browser(app);
+      const browser = api.browser();
       await browser.get(`/auth/sign_in?return_to=${encodeURIComponent(target)}`);
       assert.doesNotMatch(browser.lastHtml, /name="return_to"/, target);
       const res = await browser.post('/auth/sign_in', {
@@ -129,7 +117,7 @@ describe('POST /auth/sign_in', () => {
   });
 
   test('a signed-in visitor of the sign-in page is sent on', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     await browser.signIn('alice', 'correct horse');
     const res = await browser.get('/auth/sign_in?return_to=%2Fsettings%2Fpassword');
     assert.equal(res.statusCode, 302);
@@ -138,9 +126,9 @@ describe('POST /auth/sign_in', () => {
 
   test('a wrong password and an unknown user get the same 422 form and no session', async () => {
     const before = await sessionCount();
-    const wrong = new Browser(app);
+    const wrong = api.browser();
     const r1 = await wrong.signIn('alice', 'wrong password');
-    const unknown = new Browser(app);
+    const unknown = api.browser();
     const r2 = await unknown.signIn('nobody@example.test', 'correct horse');
     for (const res of [r1, r2]) {
       assert.equal(res.statusCode, 422);
@@ -156,7 +144,7 @@ describe('POST /auth/sign_in', () => {
 
   test('a missing or wrong CSRF token is 422 and signs nobody in', async () => {
     const before = await sessionCount();
-    const browser = new Browser(app);
+    const browser = api.browser();
     await browser.get('/auth/sign_in');
     const missing = await browser.post(
       '/auth/sign_in',
@@ -173,9 +161,9 @@ describe('POST /auth/sign_in', () => {
     });
     assert.equal(wrong.statusCode, 422);
     // A token without its session (another browser's) is refused as well.
-    const other = new Browser(app);
+    const other = api.browser();
     await other.get('/auth/sign_in');
-    const stolen = await new Browser(app).post('/auth/sign_in', {
+    const stolen = await api.browser().post('/auth/sign_in', {
       'user[email]': 'alice',
       'user[password]': 'correct horse',
       authenticity_token: other.csrf(),
@@ -185,8 +173,12 @@ describe('POST /auth/sign_in', () => {
   });
 
   test('an unconfirmed user is signed in but sees the notice page with a resend button', async () => {
-    const bob = await createTestUser(ctx, { username: 'bob', password: 'bob password', confirmed: false });
-    const browser = new Browser(app);
+    const bob = await createTestUser(api.ctx, {
+      username: 'bob',
+      password: 'bob password',
+      confirmed: false,
+    });
+    const browser = api.browser();
     const res = await browser.signIn('bob', 'bob password', '/settings/password');
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/auth/setup');
@@ -202,31 +194,31 @@ describe('POST /auth/sign_in', () => {
     const resent = await browser.post('/auth/confirmation', {});
     assert.equal(resent.statusCode, 200);
     assert.match(resent.body, /You will receive an email with instructions/);
-    const counts = await ctx.queue.counts();
+    const counts = await api.ctx.queue.counts();
     assert.ok(counts.mailers.waiting + counts.mailers.delayed + counts.mailers.active >= 1);
     assert.equal(bob.user.confirmedAt, null);
   });
 
   test('a disabled or suspended user is refused', async () => {
-    const carol = await createTestUser(ctx, { username: 'carol', password: 'carol password' });
-    await ctx.database.db.update(users).set({ disabled: true }).where(eq(users.id, carol.user.id));
-    const r1 = await new Browser(app).signIn('carol', 'carol password');
+    const carol = await createTestUser(api.ctx, { username: 'carol', password: 'carol password' });
+    await api.ctx.database.db.update(users).set({ disabled: true }).where(eq(users.id, carol.user.id));
+    const r1 = await api.browser().signIn('carol', 'carol password');
     assert.equal(r1.statusCode, 422);
     assert.match(r1.body, /Your login is currently disabled\./);
-    const dave = await createTestUser(ctx, { username: 'dave', password: 'dave password' });
-    const browser = new Browser(app);
+    const dave = await createTestUser(api.ctx, { username: 'dave', password: 'dave password' });
+    const browser = api.browser();
     assert.equal((await browser.signIn('dave', 'dave password')).statusCode, 303);
-    await ctx.database.db
+    await api.ctx.database.db
       .update(accounts)
       .set({ suspendedAt: new Date() })
       .where(eq(accounts.id, dave.account.id));
     assert.equal((await browser.get('/settings')).statusCode, 302, 'a suspended account is signed out');
-    const r2 = await new Browser(app).signIn('dave', 'dave password');
+    const r2 = await api.browser().signIn('dave', 'dave password');
     assert.equal(r2.statusCode, 422);
   });
 
   test('HTML in the login is escaped', async () => {
-    const res = await new Browser(app).signIn('<script>alert(1)</script>', 'x');
+    const res = await api.browser().signIn('<script>alert(1)</script>', 'x');
     assert.equal(res.statusCode, 422);
     assert.doesNotMatch(res.body, /<script>alert/);
     assert.match(res.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
@@ -235,7 +227,7 @@ describe('POST /auth/sign_in', () => {
 
 describe('sign-in rate limits', () => {
   test('25 attempts per IP per 5 minutes, then 429 with the form', async () => {
-    const browser = new Browser(app, { 'x-forwarded-for': '203.0.113.7' });
+    const browser = api.browser({ 'x-forwarded-for': '203.0.113.7' });
     await browser.get('/auth/sign_in');
     for (let i = 0; i < 25; i++) {
       const res = await browser.post('/auth/sign_in', { 'user[email]': `nobody${i}`, 'user[password]': 'x' });
@@ -250,20 +242,17 @@ describe('sign-in rate limits', () => {
     assert.match(limited.body, /name="user\[email\]"/);
     assert.ok(Number(limited.headers['retry-after']) > 0);
     // Another address is not limited.
-    const other = new Browser(app, { 'x-forwarded-for': '203.0.113.8' });
+    const other = api.browser({ 'x-forwarded-for': '203.0.113.8' });
     assert.equal((await other.signIn('alice', 'correct horse')).statusCode, 303);
   });
 
   test('25 attempts per login per hour, whatever the IP', async () => {
-    const erin = await createTestUser(ctx, { username: 'erin', password: 'erin password' });
+    const erin = await createTestUser(api.ctx, { username: 'erin', password: 'erin password' });
     for (let i = 0; i < 25; i++) {
-      const res = await new Browser(app, { 'x-forwarded-for': `198.51.100.${i}` }).signIn('erin', 'bad');
+      const res = await api.browser({ 'x-forwarded-for': `198.51.100.${i}` }).signIn('erin', 'bad');
       assert.equal(res.statusCode, 422);
     }
-    const res = await new Browser(app, { 'x-forwarded-for': '198.51.100.200' }).signIn(
-      'ERIN',
-      'erin password',
-    );
+    const res = await api.browser({ 'x-forwarded-for': '198.51.100.200' }).signIn('ERIN', 'erin password');
     assert.equal(res.statusCode, 429);
     assert.ok(erin);
   });
@@ -271,7 +260,7 @@ describe('sign-in rate limits', () => {
 
 describe('sign-out', () => {
   test('POST /auth/sign_out ends the session (CSRF required)', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     await browser.signIn('alice', 'correct horse');
     await browser.get('/settings');
     const cookie = browser.cookie!;
@@ -282,12 +271,12 @@ describe('sign-out', () => {
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/auth/sign_in');
     assert.match(String(res.headers['set-cookie']), /Max-Age=0/);
-    const rows = await ctx.database.db
+    const rows = await api.ctx.database.db
       .select()
       .from(webSessions)
       .where(eq(webSessions.tokenHash, hashSecret(cookie)));
     assert.equal(rows.length, 0);
-    const replay = await app.inject({
+    const replay = await api.inject({
       method: 'GET',
       url: '/settings',
       headers: { cookie: `_woolly_session=${cookie}` },
@@ -297,10 +286,10 @@ describe('sign-out', () => {
   });
 
   test('DELETE /auth/sign_out with the X-CSRF-Token header', async () => {
-    const browser = new Browser(app);
+    const browser = api.browser();
     await browser.signIn('alice', 'correct horse');
     await browser.get('/settings');
-    const res = await app.inject({
+    const res = await api.inject({
       method: 'DELETE',
       url: '/auth/sign_out',
       headers: { cookie: `_woolly_session=${browser.cookie}`, 'x-csrf-token': browser.csrf() },

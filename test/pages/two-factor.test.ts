@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { TOTP } from 'otpauth';
 import { users } from '../../src/db/schema/index.ts';
 import { decrypt } from '../../src/domain/crypto/encryption.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
-import { Browser } from './browser.ts';
+import { apiHarness } from '../support/api.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
+const api = apiHarness({ rateLimits: {} });
 let alice: TestUser;
 
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx);
-  await app.ready();
-  alice = await createTestUser(ctx, { username: 'alice', password: 'correct horse' });
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
+api.before(async () => {
+  alice = await createTestUser(api.ctx, { username: 'alice', password: 'correct horse' });
 });
 
 function codeAt(secret: string, offsetSteps = 0): string {
@@ -38,12 +26,12 @@ function codeAt(secret: string, offsetSteps = 0): string {
  */
 async function freshCode(userId: string, secret: string): Promise<string> {
   const step = Math.floor(Date.now() / 30_000);
-  for (const s of [step - 1, step, step + 1]) await ctx.cache.del(`otp-used:${userId}:${s}`);
+  for (const s of [step - 1, step, step + 1]) await api.ctx.cache.del(`otp-used:${userId}:${s}`);
   return codeAt(secret);
 }
 
 test('two-factor: enable, sign in with a code, with a recovery code (once), regenerate, disable', async () => {
-  const browser = new Browser(app);
+  const browser = api.browser();
   await browser.signIn('alice', 'correct horse');
 
   const status = await browser.get('/settings/two_factor_authentication');
@@ -55,10 +43,10 @@ test('two-factor: enable, sign in with a code, with a recovery code (once), rege
   assert.match(setup.body, /<svg role="img" aria-label="QR code/);
   const secret = /<code>([A-Z2-7]+)<\/code>/.exec(setup.body)?.[1];
   assert.ok(secret, 'the secret is shown as text');
-  let [row] = await ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
+  let [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
   assert.ok(row?.otpSecretEncrypted);
   assert.ok(!row.otpSecretEncrypted.includes(secret), 'the secret is encrypted at rest');
-  assert.equal(decrypt(ctx.secrets, 'otp', row.otpSecretEncrypted), secret);
+  assert.equal(decrypt(api.ctx.secrets, 'otp', row.otpSecretEncrypted), secret);
   assert.equal(row.otpRequiredForLogin, false, 'not required before the code is confirmed');
 
   const wrong = await browser.post('/settings/two_factor_authentication/confirm', { otp_attempt: '000000' });
@@ -73,13 +61,13 @@ test('two-factor: enable, sign in with a code, with a recovery code (once), rege
   assert.match(confirmed.body, /Two-factor authentication successfully enabled/);
   const codes = [...confirmed.body.matchAll(/<li>([0-9a-f]{10})<\/li>/g)].map((m) => m[1]!);
   assert.equal(codes.length, 10);
-  [row] = await ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
+  [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
   assert.equal(row?.otpRequiredForLogin, true);
   assert.equal(row?.otpBackupCodes?.length, 10);
   assert.ok(!row?.otpBackupCodes?.includes(codes[0]!), 'recovery codes are stored hashed');
 
   // Sign-in now asks for the second factor; the password alone signs nobody in.
-  const second = new Browser(app);
+  const second = api.browser();
   const step1 = await second.signIn('alice', 'correct horse', '/settings/applications');
   assert.equal(step1.statusCode, 303);
   assert.equal(step1.headers.location, '/auth/sign_in/two_factor?return_to=%2Fsettings%2Fapplications');
@@ -101,7 +89,7 @@ test('two-factor: enable, sign in with a code, with a recovery code (once), rege
   assert.equal(ok.headers.location, '/settings/applications');
   assert.equal((await second.get('/settings')).statusCode, 200);
 
-  const replay = new Browser(app);
+  const replay = api.browser();
   await replay.signIn('alice', 'correct horse');
   await replay.get('/auth/sign_in/two_factor');
   const reused = await replay.post('/auth/sign_in/two_factor', { 'user[otp_attempt]': drifted });
@@ -112,14 +100,14 @@ test('two-factor: enable, sign in with a code, with a recovery code (once), rege
     'user[otp_attempt]': codes[0]!.toUpperCase(),
   });
   assert.equal(viaRecovery.statusCode, 303);
-  const again = new Browser(app);
+  const again = api.browser();
   await again.signIn('alice', 'correct horse');
   await again.get('/auth/sign_in/two_factor');
   assert.equal(
     (await again.post('/auth/sign_in/two_factor', { 'user[otp_attempt]': codes[0]! })).statusCode,
     422,
   );
-  [row] = await ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
+  [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
   assert.equal(row?.otpBackupCodes?.length, 9);
 
   // The pending session expires with sign-out (cancel).
@@ -139,7 +127,7 @@ test('two-factor: enable, sign in with a code, with a recovery code (once), rege
   assert.equal(regenerated.statusCode, 200);
   const fresh = [...regenerated.body.matchAll(/<li>([0-9a-f]{10})<\/li>/g)].map((m) => m[1]!);
   assert.equal(fresh.length, 10);
-  const old = new Browser(app);
+  const old = api.browser();
   await old.signIn('alice', 'correct horse');
   await old.get('/auth/sign_in/two_factor');
   assert.equal(
@@ -166,18 +154,18 @@ test('two-factor: enable, sign in with a code, with a recovery code (once), rege
   });
   assert.equal(disabled.statusCode, 200);
   assert.match(disabled.body, /Two-factor authentication successfully disabled/);
-  [row] = await ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
+  [row] = await api.ctx.database.db.select().from(users).where(eq(users.id, alice.user.id));
   assert.equal(row?.otpRequiredForLogin, false);
   assert.equal(row?.otpSecretEncrypted, null);
   assert.equal(row?.otpBackupCodes, null);
-  const plain = new Browser(app);
+  const plain = api.browser();
   const res = await plain.signIn('alice', 'correct horse');
   assert.equal(res.headers.location, '/settings');
 });
 
 test('the second factor is rate limited per user (10 per hour)', async () => {
-  const bob = await createTestUser(ctx, { username: 'bob', password: 'bob password' });
-  const browser = new Browser(app);
+  const bob = await createTestUser(api.ctx, { username: 'bob', password: 'bob password' });
+  const browser = api.browser();
   await browser.signIn('bob', 'bob password');
   await browser.get('/settings/two_factor_authentication');
   await browser.post('/settings/two_factor_authentication/setup', {});
@@ -185,7 +173,7 @@ test('the second factor is rate limited per user (10 per hour)', async () => {
   assert.ok(secret);
   await browser.post('/settings/two_factor_authentication/confirm', { otp_attempt: codeAt(secret) });
 
-  const attacker = new Browser(app);
+  const attacker = api.browser();
   await attacker.signIn('bob', 'bob password');
   await attacker.get('/auth/sign_in/two_factor');
   for (let i = 0; i < 10; i++) {
@@ -199,7 +187,7 @@ test('the second factor is rate limited per user (10 per hour)', async () => {
 });
 
 test('the two-factor form needs a pending session and a CSRF token', async () => {
-  const anonymous = new Browser(app);
+  const anonymous = api.browser();
   assert.equal((await anonymous.get('/auth/sign_in/two_factor')).statusCode, 302);
   await anonymous.get('/auth/sign_in');
   const res = await anonymous.post(

@@ -22,10 +22,11 @@ import {
 import { fanOutStatus, fanOutStatusUpdate } from '../../src/domain/timelines/distribution.ts';
 import type { PubSub } from '../../src/infra/pubsub/pubsub.ts';
 import { StreamPublisher } from '../../src/streaming/publisher.ts';
-import { follow, insertStatus } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { follow } from '../support/graph.ts';
 import { assertMatchesSchema, schemaSkipReason } from '../support/openapi.ts';
+import { insertStatus } from '../support/statuses.ts';
 
 let ctx: TestContext;
 

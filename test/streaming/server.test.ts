@@ -7,12 +7,12 @@ import { users } from '../../src/db/schema/index.ts';
 import { issueAccessToken, revokeAccessToken } from '../../src/domain/auth/tokens.ts';
 import { presenceKey } from '../../src/domain/streaming/channels.ts';
 import { fanOutStatus } from '../../src/domain/timelines/distribution.ts';
-import { buildServer } from '../../src/http/server.ts';
 import type { PubSub } from '../../src/infra/pubsub/pubsub.ts';
 import { streamingHub } from '../../src/streaming/routes.ts';
-import { block, mute } from '../domain/timelines/graph.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
-import { createTestContext, type TestContext } from '../support/context.ts';
+import { apiHarness, buildTestServer, listen } from '../support/api.ts';
+import { createTestContext } from '../support/context.ts';
+import { block, mute } from '../support/graph.ts';
 import {
   openSse,
   openWs,
@@ -23,27 +23,10 @@ import {
   type WsFrame,
 } from './clients.ts';
 
-let ctx: TestContext;
-let app: FastifyInstance;
-let http: string;
-let ws: string;
-
-before(async () => {
-  ctx = await createTestContext();
-  app = await buildServer(ctx, { streaming: true });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  http = `http://127.0.0.1:${port}`;
-  ws = `ws://127.0.0.1:${port}`;
-});
-
-after(async () => {
-  await app?.close();
-  await ctx?.close();
-});
+const api = apiHarness({ streaming: true, listen: true });
 
 const publish = (channel: string, event: string, payload?: unknown) =>
-  ctx.pubsub.publish(channel, JSON.stringify(payload === undefined ? { event } : { event, payload }));
+  api.ctx.pubsub.publish(channel, JSON.stringify(payload === undefined ? { event } : { event, payload }));
 
 let serial = 0;
 
@@ -85,7 +68,7 @@ const bearer = (user: TestUser) => ({ authorization: `Bearer ${user.token}` });
 
 describe('health', { timeout: 60_000 }, () => {
   test('GET /api/v1/streaming/health answers OK', async () => {
-    const res = await fetch(`${http}/api/v1/streaming/health`);
+    const res = await fetch(`${api.url}/api/v1/streaming/health`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'OK');
     assert.equal(res.headers.get('cache-control'), 'private, no-store');
@@ -94,10 +77,12 @@ describe('health', { timeout: 60_000 }, () => {
 
 describe('WebSocket authentication', { timeout: 60_000 }, () => {
   test('by header, by access_token and by Sec-WebSocket-Protocol (echoed back)', async () => {
-    const user = await createTestUser(ctx);
-    const byHeader = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(user) });
-    const byQuery = await openWs(`${ws}/api/v1/streaming?stream=public&access_token=${user.token}`);
-    const byProtocol = await openWs(`${ws}/api/v1/streaming?stream=public`, { protocols: [user.token] });
+    const user = await createTestUser(api.ctx);
+    const byHeader = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(user) });
+    const byQuery = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public&access_token=${user.token}`);
+    const byProtocol = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, {
+      protocols: [user.token],
+    });
     assert.equal(byProtocol.socket.protocol, user.token);
     const entity = status(local(user));
     await publish('timeline:public', 'update', entity);
@@ -123,43 +108,43 @@ describe('WebSocket authentication', { timeout: 60_000 }, () => {
   }
 
   test('refuses missing, unknown, revoked and app-only tokens with 401 before the upgrade', async () => {
-    const missing = await refused(`${ws}/api/v1/streaming?stream=public`);
+    const missing = await refused(`${api.wsUrl}/api/v1/streaming?stream=public`);
     assert.equal(missing.status, 401);
     assert.equal(missing.headers['x-error-message'], 'Missing access token');
     assert.deepEqual(JSON.parse(missing.body), { error: 'Missing access token' });
 
-    const unknown = await refused(`${ws}/api/v1/streaming`, { authorization: 'Bearer nope' });
+    const unknown = await refused(`${api.wsUrl}/api/v1/streaming`, { authorization: 'Bearer nope' });
     assert.equal(unknown.status, 401);
     assert.equal(unknown.headers['x-error-message'], 'Invalid access token');
 
-    const user = await createTestUser(ctx);
-    await revokeAccessToken(ctx, user.token);
-    const revoked = await refused(`${ws}/api/v1/streaming`, bearer(user));
+    const user = await createTestUser(api.ctx);
+    await revokeAccessToken(api.ctx, user.token);
+    const revoked = await refused(`${api.wsUrl}/api/v1/streaming`, bearer(user));
     assert.equal(revoked.status, 401);
     assert.equal(revoked.headers['x-error-message'], 'Invalid access token');
 
-    const appOnly = await issueAccessToken(ctx, { applicationId: null, userId: null, scopes: ['read'] });
-    const app401 = await refused(`${ws}/api/v1/streaming`, {
+    const appOnly = await issueAccessToken(api.ctx, { applicationId: null, userId: null, scopes: ['read'] });
+    const app401 = await refused(`${api.wsUrl}/api/v1/streaming`, {
       authorization: `Bearer ${appOnly.accessToken}`,
     });
     assert.equal(app401.status, 401);
 
-    const disabled = await createTestUser(ctx);
-    await ctx.database.db.update(users).set({ disabled: true }).where(eq(users.id, disabled.user.id));
-    assert.equal((await refused(`${ws}/api/v1/streaming`, bearer(disabled))).status, 401);
+    const disabled = await createTestUser(api.ctx);
+    await api.ctx.database.db.update(users).set({ disabled: true }).where(eq(users.id, disabled.user.id));
+    assert.equal((await refused(`${api.wsUrl}/api/v1/streaming`, bearer(disabled))).status, 401);
   });
 
   test('an upgrade on another path is refused with 404', async () => {
-    const user = await createTestUser(ctx);
-    const other = await refused(`${ws}/api/v1/timelines/public`, bearer(user));
+    const user = await createTestUser(api.ctx);
+    const other = await refused(`${api.wsUrl}/api/v1/timelines/public`, bearer(user));
     assert.equal(other.status, 404);
   });
 });
 
 describe('WebSocket streams', { timeout: 60_000 }, () => {
   test('multiplexed subscribe and unsubscribe; hashtags by any spelling', async () => {
-    const user = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming`, { headers: bearer(user) });
+    const user = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming`, { headers: bearer(user) });
     client.send({ type: 'subscribe', stream: 'hashtag', tag: 'Café' });
     client.send({ type: 'subscribe', stream: 'public:local' });
     await barrier(client);
@@ -179,8 +164,8 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
   });
 
   test('the user stream carries home and notifications; user:notification needs read:notifications', async () => {
-    const user = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming?stream=user`, { headers: bearer(user) });
+    const user = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=user`, { headers: bearer(user) });
     const home = `timeline:${user.account.id}`;
     const notifications = `timeline:${user.account.id}:notifications`;
     await publish(notifications, 'notification', { id: '5', type: 'mention' });
@@ -191,12 +176,14 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
     await publish(home, 'notifications_merged', '1');
     assert.deepEqual(await client.next(), { stream: ['user'], event: 'notifications_merged', payload: '1' });
     // Presence: publishers render per-user payloads only while this key exists.
-    assert.equal(await ctx.cache.get(presenceKey(home)), '1');
-    assert.equal(await ctx.cache.get(presenceKey(notifications)), '1');
+    assert.equal(await api.ctx.cache.get(presenceKey(home)), '1');
+    assert.equal(await api.ctx.cache.get(presenceKey(notifications)), '1');
     client.close();
 
-    const statusesOnly = await createTestUser(ctx, { scopes: ['read:statuses'] });
-    const narrow = await openWs(`${ws}/api/v1/streaming?stream=user`, { headers: bearer(statusesOnly) });
+    const statusesOnly = await createTestUser(api.ctx, { scopes: ['read:statuses'] });
+    const narrow = await openWs(`${api.wsUrl}/api/v1/streaming?stream=user`, {
+      headers: bearer(statusesOnly),
+    });
     await publish(`timeline:${statusesOnly.account.id}:notifications`, 'notification', { id: '6' });
     await expectNothingBefore(narrow, `timeline:${statusesOnly.account.id}`);
     narrow.send({ type: 'subscribe', stream: 'user:notification' });
@@ -206,8 +193,8 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
     });
     narrow.close();
 
-    const notificationsOnly = await createTestUser(ctx, { scopes: ['read:notifications'] });
-    const other = await openWs(`${ws}/api/v1/streaming`, { headers: bearer(notificationsOnly) });
+    const notificationsOnly = await createTestUser(api.ctx, { scopes: ['read:notifications'] });
+    const other = await openWs(`${api.wsUrl}/api/v1/streaming`, { headers: bearer(notificationsOnly) });
     other.send({ type: 'subscribe', stream: 'public' });
     assert.equal((await other.next()).status, 401);
     other.send({ type: 'subscribe', stream: 'user:notification' });
@@ -218,8 +205,8 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
   });
 
   test('bad requests get an error frame and the connection stays open', async () => {
-    const user = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming?stream=nonsense`, { headers: bearer(user) });
+    const user = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=nonsense`, { headers: bearer(user) });
     assert.deepEqual(await client.next(), { error: 'Unknown stream type', status: 400 });
     client.send({ type: 'subscribe', stream: 'hashtag' });
     assert.deepEqual(await client.next(), { error: 'Missing tag name parameter', status: 400 });
@@ -240,8 +227,8 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
   });
 
   test('frames of every length encoding reach the client intact', async () => {
-    const user = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(user) });
+    const user = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(user) });
     for (const size of [10, 300, 70_000]) {
       const entity = { ...status(local(user)), content: `<p>${'é'.repeat(size)}</p>` };
       await publish('timeline:public', 'update', entity);
@@ -251,25 +238,25 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
   });
 
   test('a binary frame closes the connection with 1003', async () => {
-    const user = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming`, { headers: bearer(user) });
+    const user = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming`, { headers: bearer(user) });
     client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     assert.equal((await client.closed).code, 1003);
   });
 
   test('kill on the token channel closes that token’s connections only', async () => {
-    const user = await createTestUser(ctx);
-    const second = await issueAccessToken(ctx, {
+    const user = await createTestUser(api.ctx);
+    const second = await issueAccessToken(api.ctx, {
       applicationId: null,
       userId: user.user.id,
       scopes: ['read'],
     });
-    const killed = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(user) });
-    const kept = await openWs(`${ws}/api/v1/streaming?stream=public`, {
+    const killed = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(user) });
+    const kept = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, {
       headers: { authorization: `Bearer ${second.accessToken}` },
     });
     const tokenId = (
-      await ctx.database.query<{ id: unknown }>(
+      await api.ctx.database.query<{ id: unknown }>(
         `select id from oauth_access_tokens where user_id = $1 order by id limit 1`,
         [user.user.id],
       )
@@ -281,19 +268,19 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
   });
 
   test('revoking a token through the domain closes its streams', async () => {
-    const user = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(user) });
-    await revokeAccessToken(ctx, user.token);
+    const user = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(user) });
+    await revokeAccessToken(api.ctx, user.token);
     await client.closed;
   });
 
   test('kill on the system channel closes every connection of the account, WebSocket and SSE', async () => {
-    const user = await createTestUser(ctx);
-    const bystander = await createTestUser(ctx);
-    const a = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(user) });
-    const b = await openWs(`${ws}/api/v1/streaming?stream=user`, { headers: bearer(user) });
-    const c = await openSse(`${http}/api/v1/streaming/public`, bearer(user));
-    const other = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(bystander) });
+    const user = await createTestUser(api.ctx);
+    const bystander = await createTestUser(api.ctx);
+    const a = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(user) });
+    const b = await openWs(`${api.wsUrl}/api/v1/streaming?stream=user`, { headers: bearer(user) });
+    const c = await openSse(`${api.url}/api/v1/streaming/public`, bearer(user));
+    const other = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(bystander) });
     await publish(`timeline:system:${user.account.id}`, 'kill');
     await Promise.all([a.closed, b.closed, c.ended]);
     await expectNothingBefore(other, 'timeline:public');
@@ -303,21 +290,21 @@ describe('WebSocket streams', { timeout: 60_000 }, () => {
 
 describe('filtering of public and hashtag statuses', { timeout: 60_000 }, () => {
   test('blocked author, muted mention, author blocking the viewer, chosen languages', async () => {
-    const viewer = await createTestUser(ctx);
-    const blocked = await createTestUser(ctx);
-    const muted = await createTestUser(ctx);
-    const blocker = await createTestUser(ctx);
-    const friend = await createTestUser(ctx);
-    await block(ctx, viewer.account.id, blocked.account.id);
-    await mute(ctx, viewer.account.id, muted.account.id);
-    await mute(ctx, viewer.account.id, friend.account.id, new Date(Date.now() - 60_000)); // expired
-    await block(ctx, blocker.account.id, viewer.account.id);
-    await ctx.database.db
+    const viewer = await createTestUser(api.ctx);
+    const blocked = await createTestUser(api.ctx);
+    const muted = await createTestUser(api.ctx);
+    const blocker = await createTestUser(api.ctx);
+    const friend = await createTestUser(api.ctx);
+    await block(api.ctx, viewer.account.id, blocked.account.id);
+    await mute(api.ctx, viewer.account.id, muted.account.id);
+    await mute(api.ctx, viewer.account.id, friend.account.id, { expiresAt: new Date(Date.now() - 60_000) }); // expired
+    await block(api.ctx, blocker.account.id, viewer.account.id);
+    await api.ctx.database.db
       .update(users)
       .set({ settings: { chosen_languages: ['en', 'de'] } })
       .where(eq(users.id, viewer.user.id));
 
-    const client = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(viewer) });
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(viewer) });
     client.send({ type: 'subscribe', stream: 'hashtag', tag: 'woolly' });
     await barrier(client);
     for (const channel of ['timeline:public', 'timeline:hashtag:woolly']) {
@@ -339,12 +326,12 @@ describe('filtering of public and hashtag statuses', { timeout: 60_000 }, () => 
   });
 
   test('other accounts are not affected by one viewer’s blocks', async () => {
-    const viewer = await createTestUser(ctx);
-    const other = await createTestUser(ctx);
-    const author = await createTestUser(ctx);
-    await block(ctx, viewer.account.id, author.account.id);
-    const blocking = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(viewer) });
-    const open = await openSse(`${http}/api/v1/streaming/public`, bearer(other));
+    const viewer = await createTestUser(api.ctx);
+    const other = await createTestUser(api.ctx);
+    const author = await createTestUser(api.ctx);
+    await block(api.ctx, viewer.account.id, author.account.id);
+    const blocking = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(viewer) });
+    const open = await openSse(`${api.url}/api/v1/streaming/public`, bearer(other));
     const entity = status(local(author));
     await publish('timeline:public', 'update', entity);
     const event = await open.next();
@@ -355,19 +342,19 @@ describe('filtering of public and hashtag statuses', { timeout: 60_000 }, () => 
   });
 
   test('viewer_state_changed reloads the viewer’s state', async () => {
-    const viewer = await createTestUser(ctx);
-    const author = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming?stream=public`, { headers: bearer(viewer) });
+    const viewer = await createTestUser(api.ctx);
+    const author = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public`, { headers: bearer(viewer) });
     const first = status(local(author));
     await publish('timeline:public', 'update', first);
     assert.deepEqual(JSON.parse((await client.next()).payload!), first);
 
-    await block(ctx, viewer.account.id, author.account.id);
+    await block(api.ctx, viewer.account.id, author.account.id);
     await publish(`timeline:system:${viewer.account.id}`, 'viewer_state_changed', '1');
     // The reload runs in the background: statuses keep coming until it lands, then none do.
     await untilFiltered(client, () => status(local(author)), true);
 
-    await ctx.database.query('delete from blocks where account_id = $1', [viewer.account.id]);
+    await api.ctx.database.query('delete from blocks where account_id = $1', [viewer.account.id]);
     await publish(`timeline:system:${viewer.account.id}`, 'viewer_state_changed', '1');
     await untilFiltered(client, () => status(local(author)), false);
     client.close();
@@ -408,8 +395,8 @@ describe('server-sent events', { timeout: 60_000 }, () => {
   ];
   for (const [path, channel, event] of paths) {
     test(`${path} streams ${channel}`, async () => {
-      const user = await createTestUser(ctx);
-      const client = await openSse(`${http}${path}`, bearer(user));
+      const user = await createTestUser(api.ctx);
+      const client = await openSse(`${api.url}${path}`, bearer(user));
       assert.equal(client.response.headers['content-type'], 'text/event-stream');
       assert.equal(client.response.headers['cache-control'], 'private, no-store');
       const payload = event === 'delete' ? '12345' : status(local(user));
@@ -422,7 +409,7 @@ describe('server-sent events', { timeout: 60_000 }, () => {
   }
 
   test('user, user/notification and direct stream the viewer’s own channels', async () => {
-    const user = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx);
     const cases: [string, string][] = [
       ['/api/v1/streaming/user', `timeline:${user.account.id}`],
       ['/api/v1/streaming/user', `timeline:${user.account.id}:notifications`],
@@ -430,7 +417,7 @@ describe('server-sent events', { timeout: 60_000 }, () => {
       ['/api/v1/streaming/direct', `timeline:direct:${user.account.id}`],
     ];
     for (const [path, channel] of cases) {
-      const client = await openSse(`${http}${path}?access_token=${user.token}`);
+      const client = await openSse(`${api.url}${path}?access_token=${user.token}`);
       await publish(channel, 'conversation', { id: channel });
       const received = await client.next();
       assert.deepEqual(JSON.parse(received.data), { id: channel }, path);
@@ -440,7 +427,7 @@ describe('server-sent events', { timeout: 60_000 }, () => {
 
   async function refusal(path: string, headers: Record<string, string> = {}): Promise<SseRefusal> {
     try {
-      const client = await openSse(`${http}${path}`, headers);
+      const client = await openSse(`${api.url}${path}`, headers);
       client.close();
     } catch (error) {
       return error as SseRefusal;
@@ -449,7 +436,7 @@ describe('server-sent events', { timeout: 60_000 }, () => {
   }
 
   test('bad requests: unknown stream, no token, scopes, missing tag, someone else’s list', async () => {
-    const user = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx);
     const unknown = await refusal('/api/v1/streaming/nope', bearer(user));
     assert.equal(unknown.status, 400);
     assert.deepEqual(JSON.parse(unknown.body), { error: 'Unknown channel requested' });
@@ -459,7 +446,7 @@ describe('server-sent events', { timeout: 60_000 }, () => {
     assert.deepEqual(JSON.parse(noToken.body), { error: 'Missing access token' });
     const invalid = await refusal('/api/v1/streaming/public', { authorization: 'Bearer bad' });
     assert.equal(invalid.status, 401);
-    const narrow = await createTestUser(ctx, { scopes: ['read:statuses'] });
+    const narrow = await createTestUser(api.ctx, { scopes: ['read:statuses'] });
     const scope = await refusal('/api/v1/streaming/user/notification', bearer(narrow));
     assert.equal(scope.status, 401);
     assert.equal(scope.headers['x-error-message'], 'Access token does not have the required scopes');
@@ -474,10 +461,12 @@ describe('server-sent events', { timeout: 60_000 }, () => {
 
 describe('end to end', { timeout: 60_000 }, () => {
   test('a status posted through the API reaches the public stream as `update`', async () => {
-    const author = await createTestUser(ctx);
-    const watcher = await createTestUser(ctx);
-    const client = await openWs(`${ws}/api/v1/streaming?stream=public:local`, { headers: bearer(watcher) });
-    const res = await fetch(`${http}/api/v1/statuses`, {
+    const author = await createTestUser(api.ctx);
+    const watcher = await createTestUser(api.ctx);
+    const client = await openWs(`${api.wsUrl}/api/v1/streaming?stream=public:local`, {
+      headers: bearer(watcher),
+    });
+    const res = await fetch(`${api.url}/api/v1/statuses`, {
       method: 'POST',
       headers: { ...bearer(author), 'content-type': 'application/json' },
       body: JSON.stringify({ status: 'hello streams', visibility: 'public' }),
@@ -485,7 +474,7 @@ describe('end to end', { timeout: 60_000 }, () => {
     assert.equal(res.status, 200, await res.clone().text());
     const posted = (await res.json()) as { id: string };
     // What the distribution job does in a worker.
-    await fanOutStatus(ctx, posted.id);
+    await fanOutStatus(api.ctx, posted.id);
     const frame: WsFrame = await client.next();
     assert.equal(frame.event, 'update');
     const entity = JSON.parse(frame.payload!) as { id: string; content: string };
@@ -497,14 +486,14 @@ describe('end to end', { timeout: 60_000 }, () => {
 
 describe('web role without streaming', { timeout: 60_000 }, () => {
   test('answers /api/v1/streaming with 404 on the same host, 301 to another', async () => {
-    const web = await buildServer(ctx);
+    const web = await buildTestServer(api.ctx);
     const same = await web.inject({ url: '/api/v1/streaming/public', headers: { host: 'woolly.test' } });
     assert.equal(same.statusCode, 404);
     await web.close();
 
     const other = await createTestContext({ env: { STREAMING_API_BASE_URL: 'wss://streaming.woolly.test' } });
     try {
-      const redirecting = await buildServer(other);
+      const redirecting = await buildTestServer(other);
       const res = await redirecting.inject({
         url: '/api/v1/streaming/hashtag?tag=x',
         headers: { host: 'woolly.test' },
@@ -519,27 +508,31 @@ describe('web role without streaming', { timeout: 60_000 }, () => {
 });
 
 describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
+  // Two servers: one with fast heartbeats and pings for the liveness tests, one with a small
+  // write buffer and Mastodon's intervals for the backpressure tests — there a 20 ms ping would
+  // drop a client for a late pong (or for not reading pings) instead of for its backlog.
   let tuned: FastifyInstance;
   let tunedHttp: string;
   let tunedWs: string;
+  let buffered: FastifyInstance;
+  let bufferedHttp: string;
+  let bufferedWs: string;
 
   before(async () => {
-    tuned = await buildServer(ctx, {
-      streaming: { heartbeatIntervalMs: 20, pingIntervalMs: 20, maxBufferedBytes: 64 * 1024 },
-    });
-    await tuned.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = tuned.server.address() as { port: number };
-    tunedHttp = `http://127.0.0.1:${port}`;
-    tunedWs = `ws://127.0.0.1:${port}`;
+    tuned = await buildTestServer(api.ctx, { streaming: { heartbeatIntervalMs: 20, pingIntervalMs: 20 } });
+    ({ http: tunedHttp, ws: tunedWs } = await listen(tuned));
+    buffered = await buildTestServer(api.ctx, { streaming: { maxBufferedBytes: 64 * 1024 } });
+    ({ http: bufferedHttp, ws: bufferedWs } = await listen(buffered));
   });
   const extraApps: FastifyInstance[] = [];
   after(async () => {
     await tuned?.close();
+    await buffered?.close();
     for (const extra of extraApps) await extra.close();
   });
 
   test('SSE heartbeats', async () => {
-    const user = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx);
     const client = await openSse(`${tunedHttp}/api/v1/streaming/public`, bearer(user));
     await client.heartbeat();
     await client.heartbeat();
@@ -554,9 +547,9 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slow: PubSub = {
-      publish: (channel, message) => ctx.pubsub.publish(channel, message),
+      publish: (channel, message) => api.ctx.pubsub.publish(channel, message),
       async subscribe(channel, handler) {
-        const unsubscribe = await ctx.pubsub.subscribe(channel, handler);
+        const unsubscribe = await api.ctx.pubsub.subscribe(channel, handler);
         if (channel !== 'timeline:public') return unsubscribe;
         live();
         await gate;
@@ -564,13 +557,15 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
       },
       close: async () => {},
     };
-    const slowApp = await buildServer({ ...ctx, pubsub: slow }, { streaming: { heartbeatIntervalMs: 5 } });
+    const slowApp = await buildTestServer(
+      { ...api.ctx, pubsub: slow },
+      { streaming: { heartbeatIntervalMs: 5 } },
+    );
     extraApps.push(slowApp); // closed by `after` even if this test times out
-    await slowApp.listen({ port: 0, host: '127.0.0.1' });
+    const slowUrls = await listen(slowApp);
     {
-      const { port } = slowApp.server.address() as { port: number };
-      const user = await createTestUser(ctx);
-      const opening = openSse(`http://127.0.0.1:${port}/api/v1/streaming/public`, bearer(user));
+      const user = await createTestUser(api.ctx);
+      const opening = openSse(`${slowUrls.http}/api/v1/streaming/public`, bearer(user));
       await subscribed;
       const entity = status(local(user));
       await publish('timeline:public', 'update', entity);
@@ -587,7 +582,7 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
   });
 
   test('a WebSocket that answers pings stays; one that does not is dropped', async () => {
-    const user = await createTestUser(ctx);
+    const user = await createTestUser(api.ctx);
     const alive = await openWs(`${tunedWs}/api/v1/streaming?stream=public`, { headers: bearer(user) });
     const dead = await openWs(`${tunedWs}/api/v1/streaming?stream=public`, {
       headers: bearer(user),
@@ -600,11 +595,11 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
   });
 
   test('a WebSocket client that does not read is disconnected, not buffered without bound', async () => {
-    const user = await createTestUser(ctx);
-    const raw = await rawWebSocket(tunedHttp, user.token);
-    const reader = await openWs(`${tunedWs}/api/v1/streaming?stream=user`, { headers: bearer(user) });
+    const user = await createTestUser(api.ctx);
+    const raw = await rawWebSocket(bufferedHttp, user.token);
+    const reader = await openWs(`${bufferedWs}/api/v1/streaming?stream=user`, { headers: bearer(user) });
     const big = { ...status(local(user)), content: 'x'.repeat(256 * 1024) };
-    const hub = streamingHub(tuned)!;
+    const hub = streamingHub(buffered)!;
     const before = hub.connectionCount.websocket;
     for (let i = 0; i < 200 && hub.connectionCount.websocket === before; i++) {
       await publish('timeline:public', 'update', big);
@@ -618,10 +613,10 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
   });
 
   test('an SSE client that does not read is disconnected', async () => {
-    const user = await createTestUser(ctx);
-    const hub = streamingHub(tuned)!;
+    const user = await createTestUser(api.ctx);
+    const hub = streamingHub(buffered)!;
     const stalled = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      const req = request(`${tunedHttp}/api/v1/streaming/public`, { headers: bearer(user) }, (res) => {
+      const req = request(`${bufferedHttp}/api/v1/streaming/public`, { headers: bearer(user) }, (res) => {
         res.once('data', () => {
           res.pause();
           resolve(res);
@@ -630,7 +625,7 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
       req.on('error', reject);
       req.end();
     });
-    const reader = await openWs(`${tunedWs}/api/v1/streaming?stream=user`, { headers: bearer(user) });
+    const reader = await openWs(`${bufferedWs}/api/v1/streaming?stream=user`, { headers: bearer(user) });
     const big = { ...status(local(user)), content: 'y'.repeat(256 * 1024) };
     const before = hub.connectionCount.eventsource;
     for (let i = 0; i < 200 && hub.connectionCount.eventsource === before; i++) {
@@ -644,14 +639,13 @@ describe('liveness, backpressure and shutdown', { timeout: 60_000 }, () => {
   });
 
   test('closing the app closes WebSockets with 1001 and ends event streams', async () => {
-    const own = await buildServer(ctx, { streaming: true });
-    await own.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = own.server.address() as { port: number };
-    const user = await createTestUser(ctx);
-    const socket = await openWs(`ws://127.0.0.1:${port}/api/v1/streaming?stream=public`, {
+    const own = await buildTestServer(api.ctx, { streaming: true });
+    const ownUrls = await listen(own);
+    const user = await createTestUser(api.ctx);
+    const socket = await openWs(`${ownUrls.ws}/api/v1/streaming?stream=public`, {
       headers: bearer(user),
     });
-    const events: SseClient = await openSse(`http://127.0.0.1:${port}/api/v1/streaming/public`, bearer(user));
+    const events: SseClient = await openSse(`${ownUrls.http}/api/v1/streaming/public`, bearer(user));
     await own.close();
     assert.equal((await socket.closed).code, 1001);
     await events.ended;

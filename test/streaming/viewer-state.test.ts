@@ -12,9 +12,9 @@ import {
   type ViewerState,
 } from '../../src/domain/streaming/viewer-state.ts';
 import { statusFacts } from '../../src/streaming/entity-facts.ts';
-import { block, mute } from '../domain/timelines/graph.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { block, mute } from '../support/graph.ts';
 
 let ctx: TestContext;
 
@@ -37,8 +37,8 @@ describe('loadViewerState', () => {
     await block(ctx, blocker!.account.id, unrelated!.account.id);
     await mute(ctx, viewer.account.id, muted!.account.id);
     const ends = new Date(Date.now() + 3_600_000);
-    await mute(ctx, viewer.account.id, timed!.account.id, ends);
-    await mute(ctx, viewer.account.id, expired!.account.id, new Date(Date.now() - 1000));
+    await mute(ctx, viewer.account.id, timed!.account.id, { expiresAt: ends });
+    await mute(ctx, viewer.account.id, expired!.account.id, { expiresAt: new Date(Date.now() - 1000) });
     await mute(ctx, unrelated!.account.id, viewer.account.id);
     await ctx.database.db
       .update(users)

@@ -6,16 +6,10 @@ import {
   removeStatusNotifications,
 } from '../../../src/domain/notifications/notify.ts';
 import { updatePolicy } from '../../../src/domain/notifications/policy.ts';
-import { createTestUser, type TestUser } from '../../support/accounts.ts';
+import { ageAccount, createTestUser, type TestUser } from '../../support/accounts.ts';
 import { createTestContext, type TestContext } from '../../support/context.ts';
-import {
-  ageAccount,
-  insertBlock,
-  insertFollow,
-  insertMute,
-  insertStatus,
-  muteConversation,
-} from './fixtures.ts';
+import { block, follow, mute, muteConversation } from '../../support/graph.ts';
+import { insertStatus } from '../../support/statuses.ts';
 
 let ctx: TestContext;
 
@@ -43,7 +37,7 @@ async function rowsFor(accountId: string) {
 describe('notify', () => {
   test('stores a notification with its status and an ungrouped key for mentions', async () => {
     const [alice, bob] = [await user(), await user()];
-    const status = await insertStatus(ctx, bob.account.id, { mentions: [alice.account.id] });
+    const status = await insertStatus(ctx, { accountId: bob.account.id, mentions: [alice.account.id] });
     const n = await notify(ctx, {
       type: 'mention',
       recipientAccountId: alice.account.id,
@@ -59,7 +53,7 @@ describe('notify', () => {
 
   test('nothing about oneself, except a finished poll', async () => {
     const alice = await user();
-    const status = await insertStatus(ctx, alice.account.id);
+    const status = await insertStatus(ctx, { accountId: alice.account.id });
     for (const type of ['mention', 'favourite', 'reblog', 'follow'] as const) {
       const n = await notify(ctx, {
         type,
@@ -86,10 +80,10 @@ describe('notify', () => {
       await user(),
       await user(),
     ];
-    await insertBlock(ctx, alice.account.id, blocked.account.id);
-    await insertMute(ctx, alice.account.id, muted.account.id);
-    await insertMute(ctx, alice.account.id, mutedQuietly.account.id, { notifications: false });
-    await insertMute(ctx, alice.account.id, expired.account.id, { expired: true });
+    await block(ctx, alice.account.id, blocked.account.id);
+    await mute(ctx, alice.account.id, muted.account.id);
+    await mute(ctx, alice.account.id, mutedQuietly.account.id, { notifications: false });
+    await mute(ctx, alice.account.id, expired.account.id, { expiresAt: new Date(Date.now() - 60_000) });
     for (const sender of [blocked, muted]) {
       assert.equal(
         await notify(ctx, {
@@ -117,7 +111,7 @@ describe('notify', () => {
     );
     // A block the other way (the sender blocks the recipient) is never crossed either.
     const blocker = await user();
-    await insertBlock(ctx, blocker.account.id, alice.account.id);
+    await block(ctx, blocker.account.id, alice.account.id);
     assert.equal(
       await notify(ctx, {
         type: 'follow',
@@ -144,14 +138,15 @@ describe('notify', () => {
       blocked: await user(),
       muted: await user(),
     };
-    await insertFollow(ctx, viewers.follower?.account.id ?? '', author.account.id, 30);
+    await follow(ctx, viewers.follower?.account.id ?? '', author.account.id, { daysAgo: 30 });
     // The blocked and muted viewers follow too: the block and the mute alone must keep them out.
-    await insertFollow(ctx, viewers.blocked?.account.id ?? '', author.account.id, 30);
-    await insertFollow(ctx, viewers.muted?.account.id ?? '', author.account.id, 30);
-    await insertBlock(ctx, author.account.id, viewers.blocked?.account.id ?? '');
-    await insertMute(ctx, viewers.muted?.account.id ?? '', author.account.id);
+    await follow(ctx, viewers.blocked?.account.id ?? '', author.account.id, { daysAgo: 30 });
+    await follow(ctx, viewers.muted?.account.id ?? '', author.account.id, { daysAgo: 30 });
+    await block(ctx, author.account.id, viewers.blocked?.account.id ?? '');
+    await mute(ctx, viewers.muted?.account.id ?? '', author.account.id);
     for (const [visibility, row] of Object.entries(expected)) {
-      const status = await insertStatus(ctx, author.account.id, {
+      const status = await insertStatus(ctx, {
+        accountId: author.account.id,
         visibility: visibility as 'public',
         mentions: [viewers.mentioned?.account.id ?? ''],
       });
@@ -171,10 +166,12 @@ describe('notify', () => {
 
   test('nothing for a muted thread, nor for a mention alongside a blocked account', async () => {
     const [alice, bob, carol] = [await user(), await user(), await user()];
-    const root = await insertStatus(ctx, alice.account.id);
-    const reply = await insertStatus(ctx, bob.account.id, {
+    const root = await insertStatus(ctx, { accountId: alice.account.id });
+    const reply = await insertStatus(ctx, {
+      accountId: bob.account.id,
       mentions: [alice.account.id],
-      inReplyTo: { id: root, accountId: alice.account.id },
+      inReplyToId: root,
+      inReplyToAccountId: alice.account.id,
     });
     await muteConversation(ctx, alice.account.id, root);
     assert.equal(
@@ -195,8 +192,9 @@ describe('notify', () => {
       }),
       null,
     );
-    await insertBlock(ctx, alice.account.id, carol.account.id);
-    const withCarol = await insertStatus(ctx, bob.account.id, {
+    await block(ctx, alice.account.id, carol.account.id);
+    const withCarol = await insertStatus(ctx, {
+      accountId: bob.account.id,
       mentions: [alice.account.id, carol.account.id],
     });
     assert.equal(
@@ -230,8 +228,8 @@ describe('notify', () => {
   test('favourites of one status group under one key; other statuses and types get their own', async () => {
     const alice = await user();
     const fans = [await user(), await user(), await user()];
-    const s1 = await insertStatus(ctx, alice.account.id);
-    const s2 = await insertStatus(ctx, alice.account.id);
+    const s1 = await insertStatus(ctx, { accountId: alice.account.id });
+    const s2 = await insertStatus(ctx, { accountId: alice.account.id });
     const keys: string[] = [];
     for (const fan of fans) {
       const n = await notify(ctx, {
@@ -276,7 +274,7 @@ describe('notify', () => {
   test('the bucket of a group is reused for up to twelve hours', async () => {
     const alice = await user();
     const fan = await user();
-    const status = await insertStatus(ctx, alice.account.id);
+    const status = await insertStatus(ctx, { accountId: alice.account.id });
     const hour = Math.floor(Date.now() / 3_600_000);
     await ctx.cache.set(`notif-group/${alice.account.id}/favourite-${status}`, String(hour - 11), 3600);
     const n = await notify(ctx, {
@@ -297,8 +295,9 @@ describe('notify', () => {
 
   test('private mentions from strangers are filtered into a request; follows and replies are not', async () => {
     const [alice, stranger, friend] = [await user(), await user(), await user()];
-    await insertFollow(ctx, alice.account.id, friend.account.id);
-    const dm = await insertStatus(ctx, stranger.account.id, {
+    await follow(ctx, alice.account.id, friend.account.id);
+    const dm = await insertStatus(ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
@@ -318,7 +317,8 @@ describe('notify', () => {
     assert.equal(request?.last_status_id, dm);
 
     // Someone alice follows may write to her privately.
-    const friendly = await insertStatus(ctx, friend.account.id, {
+    const friendly = await insertStatus(ctx, {
+      accountId: friend.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });
@@ -331,14 +331,17 @@ describe('notify', () => {
     assert.equal(fromFriend?.filtered, false);
 
     // A direct answer to alice's own private mention of the stranger is a conversation she started.
-    const asked = await insertStatus(ctx, alice.account.id, {
+    const asked = await insertStatus(ctx, {
+      accountId: alice.account.id,
       visibility: 'direct',
       mentions: [stranger.account.id],
     });
-    const answer = await insertStatus(ctx, stranger.account.id, {
+    const answer = await insertStatus(ctx, {
+      accountId: stranger.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
-      inReplyTo: { id: asked, accountId: alice.account.id },
+      inReplyToId: asked,
+      inReplyToAccountId: alice.account.id,
     });
     const answered = await notify(ctx, {
       type: 'mention',
@@ -349,7 +352,7 @@ describe('notify', () => {
     assert.equal(answered?.filtered, false);
 
     // A public mention from the stranger is not a private one.
-    const open = await insertStatus(ctx, stranger.account.id, { mentions: [alice.account.id] });
+    const open = await insertStatus(ctx, { accountId: stranger.account.id, mentions: [alice.account.id] });
     const publicMention = await notify(ctx, {
       type: 'mention',
       recipientAccountId: alice.account.id,
@@ -368,21 +371,21 @@ describe('notify', () => {
       await createTestUser(ctx),
       await user(),
     ];
-    await insertFollow(ctx, follower.account.id, alice.account.id, 5);
-    await insertFollow(ctx, newFollower.account.id, alice.account.id, 1);
+    await follow(ctx, follower.account.id, alice.account.id, { daysAgo: 5 });
+    await follow(ctx, newFollower.account.id, alice.account.id, { daysAgo: 1 });
     await ctx.database.query(
       'insert into notification_permissions (account_id, from_account_id) values ($1, $2)',
       [alice.account.id, accepted.account.id],
     );
 
-    const follow = (from: TestUser) =>
+    const followNotice = (from: TestUser) =>
       notify(ctx, { type: 'follow', recipientAccountId: alice.account.id, fromAccountId: from.account.id });
 
     await updatePolicy(ctx, alice.account.id, { for_not_followers: 'filter' }, 'v2');
-    assert.equal((await follow(stranger))?.filtered, true);
-    assert.equal((await follow(follower))?.filtered, false);
-    assert.equal((await follow(newFollower))?.filtered, true);
-    assert.equal((await follow(accepted))?.filtered, false);
+    assert.equal((await followNotice(stranger))?.filtered, true);
+    assert.equal((await followNotice(follower))?.filtered, false);
+    assert.equal((await followNotice(newFollower))?.filtered, true);
+    assert.equal((await followNotice(accepted))?.filtered, false);
 
     await updatePolicy(
       ctx,
@@ -390,8 +393,8 @@ describe('notify', () => {
       { for_not_followers: 'accept', for_new_accounts: 'drop' },
       'v2',
     );
-    assert.equal(await follow(newcomer), null);
-    assert.equal((await follow(stranger))?.filtered, false);
+    assert.equal(await followNotice(newcomer), null);
+    assert.equal((await followNotice(stranger))?.filtered, false);
 
     await updatePolicy(
       ctx,
@@ -399,10 +402,10 @@ describe('notify', () => {
       { for_new_accounts: 'accept', for_not_following: 'drop' },
       'v2',
     );
-    assert.equal(await follow(stranger), null);
-    assert.ok(await follow(accepted));
+    assert.equal(await followNotice(stranger), null);
+    assert.ok(await followNotice(accepted));
     // Types outside the policy (a new status from someone one is subscribed to) always arrive.
-    const status = await insertStatus(ctx, stranger.account.id);
+    const status = await insertStatus(ctx, { accountId: stranger.account.id });
     const subscribed = await notify(ctx, {
       type: 'status',
       recipientAccountId: alice.account.id,
@@ -414,7 +417,7 @@ describe('notify', () => {
 
   test('undoing the cause removes the notification, and a request loses its mentions', async () => {
     const [alice, bob] = [await user(), await user()];
-    const status = await insertStatus(ctx, alice.account.id);
+    const status = await insertStatus(ctx, { accountId: alice.account.id });
     await notify(ctx, {
       type: 'favourite',
       recipientAccountId: alice.account.id,
@@ -438,7 +441,8 @@ describe('notify', () => {
     });
     assert.equal((await rowsFor(alice.account.id)).length, 0);
 
-    const dm = await insertStatus(ctx, bob.account.id, {
+    const dm = await insertStatus(ctx, {
+      accountId: bob.account.id,
       visibility: 'direct',
       mentions: [alice.account.id],
     });

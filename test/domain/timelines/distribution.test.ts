@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { newId } from '../../../src/db/ids.ts';
 import { removeStatusFromFeeds } from '../../../src/domain/statuses/delete.ts';
 import { distributeStatus } from '../../../src/domain/statuses/store.ts';
 import { fanOutStatus } from '../../../src/domain/timelines/distribution.ts';
@@ -12,7 +11,8 @@ import {
 } from '../../../src/domain/timelines/feeds.ts';
 import { createTestUser } from '../../support/accounts.ts';
 import { createTestContext, type TestContext } from '../../support/context.ts';
-import { block, follow, insertStatus, mute } from './graph.ts';
+import { block, follow, mute } from '../../support/graph.ts';
+import { insertStatus } from '../../support/statuses.ts';
 
 let ctx: TestContext;
 
@@ -60,7 +60,7 @@ test('fan-out reaches the author and followers who pass the home rules', async (
   await follow(ctx, french, author, { languages: ['fr'] });
   await block(ctx, blocker, author);
   await mute(ctx, muter, author);
-  await mute(ctx, expiredMuter, author, new Date(Date.now() - 1000));
+  await mute(ctx, expiredMuter, author, { expiresAt: new Date(Date.now() - 1000) });
 
   const post = await insertStatus(ctx, { accountId: author, language: 'en' });
   assert.equal(await fanOutStatus(ctx, post), 4);
@@ -180,10 +180,7 @@ test('followers who asked to be notified get a status notification, not for rebl
   const subscriber = await built();
   const plain = await built();
   await follow(ctx, plain, author);
-  await ctx.database.query(
-    `insert into follows (id, account_id, target_account_id, notify) values ($1, $2, $3, true)`,
-    [newId(), subscriber, author],
-  );
+  await follow(ctx, subscriber, author, { notify: true });
   const post = await insertStatus(ctx, { accountId: author });
   const other = await built();
   const reply = await insertStatus(ctx, { accountId: author, inReplyToId: post, inReplyToAccountId: other });

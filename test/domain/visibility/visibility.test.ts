@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { newId } from '../../../src/db/ids.ts';
-import { accounts, blocks, follows, mentions, mutes, statuses } from '../../../src/db/schema/index.ts';
+import { accounts, follows, mentions, statuses } from '../../../src/db/schema/index.ts';
 import type { StatusRecord } from '../../../src/domain/statuses/views.ts';
 import {
   blockedEitherWay,
@@ -17,6 +17,7 @@ import {
 } from '../../../src/domain/visibility/visibility.ts';
 import { createTestUser, type TestUser } from '../../support/accounts.ts';
 import { createTestContext, type TestContext } from '../../support/context.ts';
+import { block, follow, mute } from '../../support/graph.ts';
 
 let ctx: TestContext;
 const users: Record<string, TestUser> = {};
@@ -57,18 +58,14 @@ before(async () => {
   for (const name of VIEWERS)
     if (name !== 'anonymous') users[name] = await createTestUser(ctx, { username: name });
   const author = users.author!.account.id;
-  const edge = (a: string, b: string) => ({ id: newId(), accountId: a, targetAccountId: b });
-  await ctx.database.db.insert(follows).values([
-    edge(users.follower!.account.id, author),
-    // Blocks and mutes do not depend on following: these two follow too, to show the block wins.
-    edge(users.blocked!.account.id, author),
-    edge(users.muted!.account.id, author),
-  ]);
+  await follow(ctx, users.follower!.account.id, author);
+  // Blocks and mutes do not depend on following: these two follow too, to show the block wins.
+  await follow(ctx, users.blocked!.account.id, author);
+  await follow(ctx, users.muted!.account.id, author);
   await ctx.database.db.delete(follows).where(eq(follows.accountId, users.blocked!.account.id));
-  await ctx.database.db
-    .insert(blocks)
-    .values([edge(author, users.blocked!.account.id), edge(users.blocker!.account.id, author)]);
-  await ctx.database.db.insert(mutes).values(edge(author, users.muted!.account.id));
+  await block(ctx, author, users.blocked!.account.id);
+  await block(ctx, users.blocker!.account.id, author);
+  await mute(ctx, author, users.muted!.account.id);
   for (const visibility of ['public', 'unlisted', 'private', 'direct'] as const) {
     const status = await insertStatus(author, visibility);
     await ctx.database.db

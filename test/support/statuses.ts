@@ -1,18 +1,11 @@
-import { newId } from '../../../src/db/ids.ts';
-import {
-  blocks,
-  follows,
-  mentions,
-  mutes,
-  statuses,
-  statusTags,
-  tags,
-} from '../../../src/db/schema/index.ts';
-import type { Context } from '../../../src/domain/context.ts';
+import { newId } from '../../src/db/ids.ts';
+import { mentions, statuses, statusTags, tags } from '../../src/db/schema/index.ts';
+import type { Context } from '../../src/domain/context.ts';
 
 /**
- * Direct writes of statuses and graph edges for the timeline tests, so that they test the feeds
- * and timelines rather than posting and following (tested by their own suites).
+ * Statuses written straight into the database, for suites that test what reads them (timelines,
+ * feeds, notifications, streaming) rather than posting, which has its own suites through the API.
+ * Only the columns those readers use are filled.
  */
 type Ctx = Pick<Context, 'database' | 'config'>;
 
@@ -22,25 +15,34 @@ export interface StatusInput {
   reblogOfId?: string;
   inReplyToId?: string;
   inReplyToAccountId?: string;
+  /** Defaults to 'en'; null for a status of unknown language. */
   language?: string | null;
+  /** Accounts mentioned (rows in `mentions`). */
   mentions?: string[];
+  /** Hashtags, created when new (rows in `tags` and `status_tags`). */
   tags?: string[];
   local?: boolean;
   text?: string;
 }
 
+/**
+ * Inserts a status (with its mentions and tags) and returns its id. A reply joins its parent's
+ * conversation; any other status starts its own. Nothing to tear down: it goes with the database.
+ */
 export async function insertStatus(ctx: Ctx, input: StatusInput): Promise<string> {
   const id = newId();
+  const text = input.text ?? `status ${id}`;
   await ctx.database.db.insert(statuses).values({
     id,
     accountId: input.accountId,
     uri: `https://${ctx.config.localDomain}/statuses/${id}`,
-    text: input.text ?? `status ${id}`,
-    content: `<p>${input.text ?? `status ${id}`}</p>`,
+    text,
+    content: `<p>${text}</p>`,
     visibility: input.visibility ?? 'public',
     reblogOfId: input.reblogOfId ?? null,
     inReplyToId: input.inReplyToId ?? null,
     inReplyToAccountId: input.inReplyToAccountId ?? null,
+    conversationId: input.inReplyToId ? await conversationOf(ctx, input.inReplyToId) : id,
     language: input.language === undefined ? 'en' : input.language,
     local: input.local ?? true,
   });
@@ -58,30 +60,11 @@ export async function insertStatus(ctx: Ctx, input: StatusInput): Promise<string
   return id;
 }
 
-export async function follow(
-  ctx: Ctx,
-  accountId: string,
-  targetAccountId: string,
-  options: { showReblogs?: boolean; languages?: string[] | null } = {},
-): Promise<void> {
-  await ctx.database.db.insert(follows).values({
-    id: newId(),
-    accountId,
-    targetAccountId,
-    showReblogs: options.showReblogs ?? true,
-    languages: options.languages ?? null,
-  });
-}
-
-export async function block(ctx: Ctx, accountId: string, targetAccountId: string): Promise<void> {
-  await ctx.database.db.insert(blocks).values({ id: newId(), accountId, targetAccountId });
-}
-
-export async function mute(
-  ctx: Ctx,
-  accountId: string,
-  targetAccountId: string,
-  expiresAt: Date | null = null,
-): Promise<void> {
-  await ctx.database.db.insert(mutes).values({ id: newId(), accountId, targetAccountId, expiresAt });
+/** The conversation a status belongs to (its own id when it has none). */
+export async function conversationOf(ctx: Pick<Context, 'database'>, statusId: string): Promise<string> {
+  const [row] = await ctx.database.query<{ c: string }>(
+    'select coalesce(conversation_id, id)::text as c from statuses where id = $1',
+    [statusId],
+  );
+  return row?.c ?? statusId;
 }
