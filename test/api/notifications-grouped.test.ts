@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { notify } from '../../src/domain/notifications/notify.ts';
 import { ageAccount, createTestUser, type TestUser } from '../support/accounts.ts';
 import { apiHarness } from '../support/api.ts';
-import { assertMatchesSchema } from '../support/openapi.ts';
+import { checkSchema } from '../support/openapi.ts';
 import { insertStatus } from '../support/statuses.ts';
 
 const api = apiHarness();
@@ -68,9 +68,9 @@ describe('GET /api/v2/notifications', () => {
     const { alice, fans, s1, s2, mentionStatus, ids } = await scenario();
     const { status, body } = await call(alice, 'GET', '/api/v2/notifications');
     assert.equal(status, 200);
-    assertMatchesSchema(body, 'GroupedNotificationsResults');
+    checkSchema(body, 'GroupedNotificationsResults');
     const groups = body.notification_groups as Json[];
-    for (const g of groups) assertMatchesSchema(g, 'NotificationGroup');
+    for (const g of groups) checkSchema(g, 'NotificationGroup');
     assert.deepEqual(
       groups.map((g) => [g.type, g.notifications_count]),
       [
@@ -186,7 +186,7 @@ describe('GET /api/v2/notifications', () => {
       '/api/v2/notifications?expand_accounts=partial_avatars&types[]=favourite',
     );
     assert.equal(status, 200);
-    assertMatchesSchema(body, 'GroupedNotificationsResults');
+    checkSchema(body, 'GroupedNotificationsResults');
     // Groups: s2 (fans[0]) and s1 (fans[2], fans[1], fans[0]).
     assert.deepEqual(
       (body.accounts as Json[]).map((a) => a.id).sort(),
@@ -197,7 +197,7 @@ describe('GET /api/v2/notifications', () => {
       partial.map((a) => a.id),
       [fans[1]?.account.id],
     );
-    assertMatchesSchema(partial[0], 'PartialAccountWithAvatar');
+    checkSchema(partial[0], 'PartialAccountWithAvatar');
     assert.deepEqual(Object.keys(partial[0] as Json).sort(), [
       'acct',
       'avatar',
@@ -234,7 +234,7 @@ describe('one group', () => {
 
     const shown = await call(alice, 'GET', `/api/v2/notifications/${favKey}`);
     assert.equal(shown.status, 200);
-    assertMatchesSchema(shown.body, 'GroupedNotificationsResults');
+    checkSchema(shown.body, 'GroupedNotificationsResults');
     const [group] = shown.body.notification_groups as Json[];
     assert.equal(group?.notifications_count, 3);
     assert.equal(group?.group_key, favKey);
@@ -256,7 +256,7 @@ describe('one group', () => {
       list.map((a) => a.id),
       [fans[2]?.account.id, fans[1]?.account.id],
     );
-    for (const a of list) assertMatchesSchema(a, 'Account');
+    for (const a of list) checkSchema(a, 'Account');
     assert.match(String(accounts.res.headers.link), new RegExp(`max_id=${ids.fav1}>; rel="next"`));
     const rest = await call(alice, 'GET', `/api/v2/notifications/${favKey}/accounts?max_id=${ids.fav1}`);
     assert.deepEqual(

@@ -4,7 +4,7 @@ import { notify } from '../../src/domain/notifications/notify.ts';
 import { ageAccount, createTestUser, type TestUser } from '../support/accounts.ts';
 import { apiHarness } from '../support/api.ts';
 import { block, follow, mute } from '../support/graph.ts';
-import { assertMatchesSchema } from '../support/openapi.ts';
+import { checkSchema } from '../support/openapi.ts';
 import { insertStatus } from '../support/statuses.ts';
 
 const api = apiHarness();
@@ -69,7 +69,7 @@ describe('GET /api/v1/notifications', () => {
       ['follow', 'reblog', 'favourite', 'mention'],
     );
     for (const n of list) {
-      assertMatchesSchema(n, 'Notification');
+      checkSchema(n, 'Notification');
       assert.equal((n.account as Json).id, bob.account.id);
       assert.equal('filtered' in n, false);
     }
@@ -193,7 +193,7 @@ describe('single notifications', () => {
     });
     const shown = await call(alice, 'GET', `/api/v1/notifications/${a?.id}`);
     assert.equal(shown.status, 200);
-    assertMatchesSchema(shown.body, 'Notification');
+    checkSchema(shown.body, 'Notification');
     assert.equal((shown.body as Json).id, a?.id);
     assert.equal((await call(bob, 'GET', `/api/v1/notifications/${a?.id}`)).status, 404);
     assert.equal((await call(alice, 'GET', '/api/v1/notifications/nope')).status, 404);
@@ -256,7 +256,7 @@ describe('notification policy', () => {
     const alice = await user();
     const v2 = await call(alice, 'GET', '/api/v2/notifications/policy');
     assert.equal(v2.status, 200);
-    assertMatchesSchema(v2.body, 'NotificationPolicy');
+    checkSchema(v2.body, 'NotificationPolicy');
     assert.deepEqual(v2.body, {
       for_not_following: 'accept',
       for_not_followers: 'accept',
@@ -266,7 +266,7 @@ describe('notification policy', () => {
       summary: { pending_requests_count: 0, pending_notifications_count: 0 },
     });
     const v1 = await call(alice, 'GET', '/api/v1/notifications/policy');
-    assertMatchesSchema(v1.body, 'V1NotificationPolicy');
+    checkSchema(v1.body, 'V1NotificationPolicy');
     assert.deepEqual(v1.body, {
       filter_not_following: false,
       filter_not_followers: false,
@@ -342,7 +342,7 @@ describe('notification requests', () => {
       .body as Json[];
     assert.equal(withFiltered.length, 2);
     assert.equal(withFiltered[0]?.filtered, true);
-    assertMatchesSchema(withFiltered[0], 'Notification');
+    checkSchema(withFiltered[0], 'Notification');
 
     const policy = (await call(alice, 'GET', '/api/v2/notifications/policy')).body as Json;
     assert.deepEqual(policy.summary, { pending_requests_count: 1, pending_notifications_count: 2 });
@@ -352,7 +352,7 @@ describe('notification requests', () => {
     const requests = list.body as Json[];
     assert.equal(requests.length, 1);
     const request = requests[0] as Json;
-    assertMatchesSchema(request, 'NotificationRequest');
+    checkSchema(request, 'NotificationRequest');
     assert.equal(request.notifications_count, '2');
     assert.equal((request.account as Json).id, stranger.account.id);
     assert.equal((request.last_status as Json).id, dm2);
