@@ -47,6 +47,8 @@ export const statuses = pgTable(
     }),
     local: boolean('local').notNull().default(true),
     pollId: idColumn('poll_id'),
+    /** The attachments in the order the author gave them (media_attachments rows hold the rest). */
+    orderedMediaAttachmentIds: idColumn('ordered_media_attachment_ids').array(),
     repliesCount: integer('replies_count').notNull().default(0),
     reblogsCount: integer('reblogs_count').notNull().default(0),
     favouritesCount: integer('favourites_count').notNull().default(0),
@@ -128,6 +130,9 @@ export const statusEdits = pgTable(
     spoilerText: text('spoiler_text').notNull().default(''),
     sensitive: boolean('sensitive').notNull().default(false),
     pollOptions: text('poll_options').array(),
+    /** The attachments this version showed, in order, and their descriptions at the time. */
+    orderedMediaAttachmentIds: idColumn('ordered_media_attachment_ids').array(),
+    mediaDescriptions: text('media_descriptions').array(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('status_edits_status_idx').on(t.statusId, t.id)],
