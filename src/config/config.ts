@@ -47,6 +47,17 @@ export type StorageConfig =
       secretAccessKey: string | undefined;
     };
 
+/** Media processing and housekeeping (the files themselves live in `storage`). */
+export interface MediaConfig {
+  /** ffmpeg and ffprobe: commands on PATH or absolute paths; absent ones mean image-only media. */
+  ffmpegBinary: string;
+  ffprobeBinary: string;
+  /** ffmpeg processes one worker runs at once (each takes a core). */
+  maxFfmpegProcesses: number;
+  /** Days a cached remote file is kept; undefined keeps them until `woolly media remove`. */
+  cacheRetentionDays: number | undefined;
+}
+
 export type MailConfig =
   | { kind: 'file'; dir: string; from: string; replyTo: string | undefined }
   | {
@@ -107,6 +118,7 @@ export interface Config {
   database: DatabaseConfig;
   redis: RedisConfig | undefined;
   storage: StorageConfig;
+  media: MediaConfig;
   mail: MailConfig;
   /** Secrets found in the environment (possibly partial); see secrets.ts. */
   secretsFromEnv: Partial<Secrets>;
@@ -204,6 +216,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
     database,
     redis,
     storage,
+    media: {
+      ffmpegBinary: r.string('FFMPEG_BINARY')?.trim() || 'ffmpeg',
+      ffprobeBinary: r.string('FFPROBE_BINARY')?.trim() || 'ffprobe',
+      maxFfmpegProcesses: r.int('WOOLLY_MAX_FFMPEG_PROCESSES', 1, { min: 1, max: 64 }),
+      cacheRetentionDays: r.string('MEDIA_CACHE_RETENTION_PERIOD')?.trim()
+        ? r.int('MEDIA_CACHE_RETENTION_PERIOD', 0, { min: 1, max: 36_500 })
+        : undefined,
+    },
     mail,
     secretsFromEnv,
   };

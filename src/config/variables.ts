@@ -220,6 +220,31 @@ export const VARIABLES: readonly VariableInfo[] = [
   v('Media storage', 'AWS_ACCESS_KEY_ID', 'S3 access key.', { default: 'unset' }),
   v('Media storage', 'AWS_SECRET_ACCESS_KEY', 'S3 secret key.', { default: 'unset', secret: true }),
 
+  // Media processing
+  v(
+    'Media processing',
+    'FFMPEG_BINARY',
+    'ffmpeg command for video, audio and GIF; without it media is image-only.',
+    {
+      default: '`ffmpeg`',
+    },
+  ),
+  v('Media processing', 'FFPROBE_BINARY', 'ffprobe command, read alongside ffmpeg.', {
+    default: '`ffprobe`',
+  }),
+  v(
+    'Media processing',
+    'WOOLLY_MAX_FFMPEG_PROCESSES',
+    'ffmpeg processes one worker runs at once; each keeps a core busy.',
+    { default: '`1`' },
+  ),
+  v(
+    'Media processing',
+    'MEDIA_CACHE_RETENTION_PERIOD',
+    'Days cached copies of remote media are kept before the scheduler removes them (they are fetched again when needed).',
+    { default: 'unset (kept until `woolly media remove`)' },
+  ),
+
   // E-mail
   v(
     'E-mail',

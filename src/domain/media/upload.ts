@@ -6,16 +6,21 @@
  * response is sent: whatever must outlive the request is copied to storage before that.
  */
 export class UploadedFile {
-  constructor(
-    /** The temporary file holding the bytes. */
-    readonly path: string,
-    /** The client's file name (may be empty; never used as a path). */
-    readonly filename: string,
-    /** The Content-Type the client declared for the part (lower case, parameters stripped). */
-    readonly mimetype: string,
-    /** Bytes. */
-    readonly size: number,
-  ) {}
+  /** The temporary file holding the bytes. */
+  readonly path: string;
+  /** The client's file name (may be empty; never used as a path). */
+  readonly filename: string;
+  /** The Content-Type the client declared for the part (lower case, parameters stripped). */
+  readonly mimetype: string;
+  /** Bytes. */
+  readonly size: number;
+
+  constructor(path: string, filename: string, mimetype: string, size: number) {
+    this.path = path;
+    this.filename = filename;
+    this.mimetype = mimetype;
+    this.size = size;
+  }
 }
 
 export function isUploadedFile(value: unknown): value is UploadedFile {
