@@ -109,7 +109,14 @@ export interface Config {
   baseUrl: string;
   singleUserMode: boolean;
   defaultLocale: string;
-  http: { port: number; bind: string; trustedProxies: string[]; bodyLimit: number };
+  http: {
+    port: number;
+    bind: string;
+    trustedProxies: string[];
+    bodyLimit: number;
+    /** Private addresses outbound fetches may reach anyway (IPs or CIDRs; tests, LAN peers). */
+    allowedPrivateAddresses: string[];
+  };
   streaming: { port: number; baseUrl: string };
   dataDir: string;
   logLevel: LogLevel;
@@ -207,6 +214,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
       bind,
       trustedProxies: r.list('TRUSTED_PROXY_IP').map((ip) => r.ipOrCidr('TRUSTED_PROXY_IP', ip)),
       bodyLimit: r.int('WOOLLY_BODY_LIMIT', 1_048_576, { min: 1024 }),
+      allowedPrivateAddresses: r
+        .list('ALLOWED_PRIVATE_ADDRESSES')
+        .map((ip) => r.ipOrCidr('ALLOWED_PRIVATE_ADDRESSES', ip)),
     },
     streaming: { port: streamingPort, baseUrl: streamingBaseUrl.replace(/\/+$/, '') },
     dataDir,

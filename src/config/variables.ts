@@ -77,6 +77,12 @@ export const VARIABLES: readonly VariableInfo[] = [
   ),
   v(
     'Processes',
+    'ALLOWED_PRIVATE_ADDRESSES',
+    'Comma-separated private addresses or CIDR ranges that outbound fetches (remote media, later federation) may reach; every other private, loopback or link-local address is refused.',
+    { default: 'none' },
+  ),
+  v(
+    'Processes',
     'SIDEKIQ_CONCURRENCY',
     "Jobs a worker runs at once per queue (Mastodon's name; `woolly worker --concurrency` overrides it).",
     {
