@@ -9,7 +9,7 @@ import { fileParam, stringList } from '../../src/api/params.ts';
 import { MEDIA_LIMITS } from '../../src/domain/limits.ts';
 import { isUploadedFile } from '../../src/domain/media/upload.ts';
 import { createTestApp, createTestUser } from '../support/accounts.ts';
-import { apiHarness } from '../support/api.ts';
+import { apiHarness, buildTestServer } from '../support/api.ts';
 
 /** A small body limit, so that text overflow is cheap to provoke. */
 const BODY_LIMIT = 65_536;
@@ -132,8 +132,9 @@ function rawRequest(head: string): { socket: Socket; response: Promise<string>; 
   socket.on('error', () => {}); // the server may close a connection whose body it refused
   let received = '';
   let gotResponse: (text: string) => void = () => {};
-  const response = new Promise<string>((resolve) => {
+  const response = new Promise<string>((resolve, reject) => {
     gotResponse = resolve;
+    setTimeout(() => reject(new Error('no response within 20 s')), 20_000).unref();
   });
   socket.on('data', (chunk: Buffer) => {
     received += chunk.toString('latin1');
@@ -570,5 +571,21 @@ describe('multipart/form-data as parameters', { timeout: 300_000 }, () => {
     await waitFor(() => uploadsEmpty(dir), 'the upload directory to empty');
     held.shift()!.release();
     await waitFor(() => handlerFinished === finishedBefore + 1, 'the handler to finish');
+  });
+
+  test("a server's upload directory goes when the server closes", async () => {
+    const other = await buildTestServer(api.ctx, { routes: testRoutes });
+    const { payload, contentType } = multipart([{ name: 'file', file: Buffer.from('bye'), filename: 'b' }]);
+    const response = await other.inject({
+      method: 'POST',
+      url: '/test/echo',
+      payload,
+      headers: { 'content-type': contentType },
+    });
+    const dir = dirname(response.json().body.file.path);
+    assert.notEqual(dir, await uploads());
+    assert.ok(existsSync(dir));
+    await other.close();
+    assert.equal(existsSync(dir), false);
   });
 });
