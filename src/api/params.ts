@@ -1,6 +1,7 @@
 /**
- * Rails-style (Rack) nested parameters from a query string or an
- * application/x-www-form-urlencoded body, as Mastodon clients send them:
+ * Rails-style (Rack) nested parameters from a query string, an application/x-www-form-urlencoded
+ * body or the parts of a multipart/form-data body (src/http/multipart.ts), as Mastodon clients send
+ * them:
  *
  *   a=1                      → { a: '1' }
  *   ids[]=1&ids[]=2          → { ids: ['1', '2'] }
@@ -11,15 +12,19 @@
  * Written here rather than taken from `qs` because clients target Rack's semantics, which differ from
  * qs's (qs turns `f[0]` into arrays and starts a new element at every `k[]`).
  * Limits: at most MAX_PARAMS pairs and MAX_DEPTH levels of nesting; `__proto__` keys are dropped.
+ * A multipart file part is an UploadedFile leaf at its nested position (`media[0][file]`).
  */
 
 import type { FastifyRequest } from 'fastify';
+import { isUploadedFile, type UploadedFile } from '../domain/media/upload.ts';
 import { castBoolean } from '../domain/validation.ts';
 
 export const MAX_PARAMS = 1000;
 export const MAX_DEPTH = 8;
 
-export type ParamValue = string | ParamValue[] | ParamObject;
+export type ParamValue = string | UploadedFile | ParamValue[] | ParamObject;
+/** One leaf as it arrives: a text value, or a file part of a multipart body. */
+export type ParamLeaf = string | UploadedFile;
 export interface ParamObject {
   [key: string]: ParamValue;
 }
@@ -51,7 +56,7 @@ function splitName(name: string): string[] {
 }
 
 function isObject(value: ParamValue | undefined): value is ParamObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isUploadedFile(value);
 }
 
 function set(target: ParamObject, key: string, value: ParamValue): void {
@@ -59,7 +64,7 @@ function set(target: ParamObject, key: string, value: ParamValue): void {
 }
 
 /** Rack's normalize_params: puts `value` at `keys` inside `target`; returns false on a type conflict. */
-function place(target: ParamObject, keys: string[], value: string): boolean {
+function place(target: ParamObject, keys: string[], value: ParamLeaf): boolean {
   const [key, ...rest] = keys as [string, ...string[]];
   if (key === '__proto__') return true; // dropped
   const existing = Object.hasOwn(target, key) ? target[key] : undefined;
@@ -103,10 +108,21 @@ function hasPath(obj: ParamObject, keys: string[]): boolean {
 }
 
 export function parseParams(input: string, options: ParseOptions = {}): ParamObject {
+  if (input === '') return {};
+  return nestParams(new URLSearchParams(input), options);
+}
+
+/** The parameter name each uploaded file was sent under, so that errors about it can name it. */
+const fileNames = new WeakMap<UploadedFile, string>();
+
+/** Nests (name, value) pairs, in the order sent, by the rules above: the one copy for every body type. */
+export function nestParams(
+  pairs: Iterable<readonly [string, ParamLeaf]>,
+  options: ParseOptions = {},
+): ParamObject {
   const result: ParamObject = {};
-  if (input === '') return result;
   let count = 0;
-  for (const [name, value] of new URLSearchParams(input)) {
+  for (const [name, value] of pairs) {
     if (name === '') continue;
     if (++count > MAX_PARAMS) {
       if (options.strict) throw new ParamsError(`Too many parameters (at most ${MAX_PARAMS})`);
@@ -118,6 +134,7 @@ export function parseParams(input: string, options: ParseOptions = {}): ParamObj
         throw new ParamsError(`Parameter ${name} is nested too deeply (at most ${MAX_DEPTH} levels)`);
       continue;
     }
+    if (isUploadedFile(value)) fileNames.set(value, name);
     if (!place(result, keys, value) && options.strict) {
       throw new ParamsError(`Parameter ${name} conflicts with another parameter of the same name`);
     }
@@ -130,7 +147,25 @@ export function parseParams(input: string, options: ParseOptions = {}): ParamObj
 /** Rails' truthy_param?: any present value but the false spellings; a list is true when it holds anything. */
 export function truthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
+  refuseFile(value);
   return castBoolean(value) === true;
+}
+
+/** A file part where text is expected is the client's mistake, said as such rather than ignored. */
+function refuseFile(value: unknown): void {
+  if (isUploadedFile(value)) throw new ParamsError(`${fileNames.get(value) ?? 'A parameter'} must be text`);
+}
+
+/**
+ * The file of a multipart body under `name` (`fileParam(params, 'file')`), undefined when absent;
+ * text or a nested value sent instead is refused, naming the field.
+ */
+export function fileParam(params: Readonly<Record<string, unknown>>, name: string): UploadedFile | undefined {
+  if (!Object.hasOwn(params, name)) return undefined;
+  const value = params[name];
+  if (value === undefined) return undefined;
+  if (isUploadedFile(value)) return value;
+  throw new ParamsError(`${name} must be a file (sent as a multipart/form-data file part)`);
 }
 
 /**
@@ -141,6 +176,7 @@ export function truthy(value: unknown): boolean {
 export function stringList(value: unknown, options: { keepBlank?: boolean } = {}): string[] {
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value : [value];
+  for (const item of items) refuseFile(item);
   return items.filter((v): v is string => typeof v === 'string' && (options.keepBlank === true || v !== ''));
 }
 

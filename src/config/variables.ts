@@ -104,7 +104,7 @@ export const VARIABLES: readonly VariableInfo[] = [
   v(
     'Processes',
     'WOOLLY_BODY_LIMIT',
-    'Largest request body (bytes) accepted by JSON and form endpoints; media uploads have their own limits.',
+    'Largest JSON or form body (bytes), and the most text a multipart body may carry; its file parts have the media limits (16 MiB images, 99 MiB other files).',
     {
       default: '`1048576` (1 MiB)',
     },

@@ -1,8 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../api/errors.ts';
+import { registerMultipart } from './multipart.ts';
 
-export function registerBodyParsers(app: FastifyInstance): void {
+/**
+ * Request bodies: JSON, and multipart/form-data as nested parameters with files (multipart.ts).
+ * application/x-www-form-urlencoded is @fastify/formbody with the same nesting (server.ts).
+ */
+export async function registerBodyParsers(app: FastifyInstance): Promise<void> {
   // Fastify's JSON parser refuses an empty body; clients send `Content-Type: application/json` with
   // none on bodiless POSTs (favourite, follow, …), which Mastodon accepts. Prototype poisoning is refused.
   app.removeContentTypeParser(['application/json', 'text/plain']);
@@ -14,6 +19,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
     }
     strictJson(request, body as string, done);
   });
+  await registerMultipart(app);
   // Any other type: fine without a body, refused with one.
   app.addContentTypeParser(
     '*',

@@ -29,8 +29,9 @@ import { healthRoutes } from './health.ts';
  *   generated; it is echoed in the response and on every log line of the request;
  * - client IP and scheme come from X-Forwarded-For/-Proto only when the peer is loopback or one of
  *   TRUSTED_PROXY_IP;
- * - bodies: JSON and Rails-style form parameters (`a[b]=1`, `ids[]=1`), also in query strings;
- *   other content types with a body are refused (415) — src/http/body.ts;
+ * - bodies: JSON, and Rails-style parameters (`a[b]=1`, `ids[]=1`) from forms, multipart/form-data
+ *   (file parts become UploadedFile values, src/http/multipart.ts) and query strings; other content
+ *   types with a body are refused (415) — src/http/body.ts;
  * - errors, mapped to HTTP once (src/http/errors.ts): under /api and /oauth every error is JSON
  *   `{"error": "…"}` (DESIGN.md §4): 404 `Record not found`, 405 with `Allow` when the path exists
  *   for other methods, 413, 415, 400 for malformed bodies, and 500 `Internal server error` for
@@ -127,7 +128,7 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
   });
 
   await registerCors(app);
-  registerBodyParsers(app);
+  await registerBodyParsers(app);
   await app.register(formbody, { parser: (body: string) => parseParams(body, { strict: true }) });
 
   app.setErrorHandler(sendError);
