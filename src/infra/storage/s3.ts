@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../../config/config.ts';
-import { assertValidKey, encodeKey, type PutOptions, type Storage, type StoredObject } from './storage.ts';
+import { assertValidKey, type PutOptions, type Storage, type StoredObject } from './storage.ts';
+import { storageUrl } from './urls.ts';
 
 export type S3StorageConfig = Extract<StorageConfig, { kind: 's3' }>;
 
@@ -98,16 +99,7 @@ export class S3Storage implements Storage {
   }
 
   url(key: string): string {
-    const path = encodeKey(this.objectKey(key));
-    const { aliasHost, endpoint, hostname, protocol, bucket, region } = this.config;
-    if (aliasHost !== undefined) {
-      const origin = aliasHost.includes('://') ? aliasHost : `${protocol}://${aliasHost}`;
-      return `${origin.replace(/\/+$/, '')}/${path}`;
-    }
-    if (endpoint !== undefined) return `${endpoint.replace(/\/+$/, '')}/${bucket}/${path}`;
-    if (hostname !== undefined) return `${protocol}://${hostname}/${bucket}/${path}`;
-    if (this.config.pathStyle) return `${protocol}://s3.${region}.amazonaws.com/${bucket}/${path}`;
-    return `${protocol}://${bucket}.s3.${region}.amazonaws.com/${path}`;
+    return storageUrl(this.config, '', key);
   }
 
   async close(): Promise<void> {
