@@ -7,6 +7,7 @@ import { appRoutes } from './routes/apps.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { emailRoutes } from './routes/emails.ts';
 import { instanceRoutes } from './routes/instance.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { preferencesRoutes } from './routes/preferences.ts';
@@ -29,6 +30,7 @@ export function apiRoutes(app: FastifyInstance, ctx: Context): void {
   assetRoutes(app);
   instanceRoutes(app, ctx);
   statusRoutes(app, ctx);
+  mediaRoutes(app, ctx);
   scheduledStatusRoutes(app, ctx);
   timelineRoutes(app, ctx);
   notificationRoutes(app, ctx);

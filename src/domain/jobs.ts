@@ -26,6 +26,12 @@ export const JOBS = {
   muteExpired: job<{ accountId: string; targetId: string }>('default', 'mute_expired'),
   /** A poll ended: its author and voters are notified. */
   pollExpiration: job<{ pollId: string; expiresAt: string }>('default', 'poll_expiration'),
+  /** An upload stored as is (video, audio, GIF) is processed into what clients play. */
+  processMedia: job<{ mediaAttachmentId: string }>('default', 'process_media'),
+  /** A remote attachment's file is fetched into the cache (Mastodon's RedownloadMediaWorker). */
+  fetchRemoteMedia: job<{ mediaAttachmentId: string }>('pull', 'fetch_remote_media'),
+  /** A remote account's avatar and header are fetched into the cache. */
+  fetchRemoteProfileImages: job<{ accountId: string }>('pull', 'fetch_remote_profile_images'),
   /** The e-mail confirmation link; its token is made when the mail is rendered. */
   confirmationInstructions: job<{ userId: string }>('mailers', 'confirmation_instructions'),
   /** The password reset link; its token is made when the mail is rendered. */

@@ -12,6 +12,7 @@ import { registerAccount } from '../../domain/accounts/registration.ts';
 import { credentialView, getAccount, getAccounts, lookupAccount } from '../../domain/accounts/views.ts';
 import { parseScopes } from '../../domain/auth/scopes.ts';
 import type { Context } from '../../domain/context.ts';
+import { removeProfileImage } from '../../domain/media/profile-images.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { stringList } from '../params.ts';
@@ -68,6 +69,19 @@ export function accountRoutes(app: FastifyInstance, ctx: Context): void {
       return serializeCredentialAccount(await credentialView(ctx, updated.account, updated.user), ctx.config);
     },
   );
+
+  // Back to the default image (Mastodon 4.2's Api::V1::Profile::AvatarsController / HeadersController).
+  for (const kind of ['avatar', 'header'] as const) {
+    app.delete(
+      `/api/v1/profile/${kind}`,
+      { config: { auth: { scopes: WRITE, user: true } } },
+      async (request) => {
+        const { account, user } = currentUser(request);
+        const updated = (await removeProfileImage(ctx, account.id, kind)) ?? account;
+        return serializeCredentialAccount(await credentialView(ctx, updated, user), ctx.config);
+      },
+    );
+  }
 
   app.get(
     '/api/v1/accounts/lookup',

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MISSING_AVATAR_PATH } from '../../convert/to-api/account.ts';
 import { ALL_SCOPES } from '../../domain/auth/scopes.ts';
 import type { IssuedToken } from '../../domain/auth/tokens.ts';
 import type { Context } from '../../domain/context.ts';
@@ -12,6 +13,7 @@ import {
   passwordToken,
   revokeTokenForClient,
 } from '../../domain/oauth/grants.ts';
+import { mediaUrl } from '../../infra/storage/urls.ts';
 import { currentUser } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 
@@ -186,8 +188,10 @@ export function oauthRoutes(app: FastifyInstance, ctx: Context): void {
       name: account.displayName,
       preferred_username: account.username,
       profile: account.url ?? account.uri,
-      // Avatars arrive with media; until then every account has Mastodon's default one.
-      picture: `${ctx.config.baseUrl}/avatars/original/missing.png`,
+      picture:
+        account.avatarKey !== null
+          ? mediaUrl(ctx.config, account.avatarKey)
+          : `${ctx.config.baseUrl}${MISSING_AVATAR_PATH}`,
     };
   };
   const userinfoAuth = { config: { auth: { scopes: ['profile'], user: true } } };

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { serializeScheduledStatus } from '../../convert/to-api/scheduled-status.ts';
 import type { Context } from '../../domain/context.ts';
+import { mediaOfScheduledStatuses } from '../../domain/media/attach.ts';
 import {
   cancelScheduledStatus,
   getScheduledStatus,
   listScheduledStatuses,
   rescheduleStatus,
+  type ScheduledStatusRecord,
 } from '../../domain/statuses/scheduled.ts';
 import { currentUser } from '../auth.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
@@ -15,6 +17,13 @@ const WRITE = ['write', 'write:statuses'];
 
 /** `/api/v1/scheduled_statuses`: the user's statuses waiting for their time. */
 export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void {
+  const render = async (row: ScheduledStatusRecord) =>
+    serializeScheduledStatus(
+      row,
+      ctx.config,
+      (await mediaOfScheduledStatuses(ctx, [row.id])).get(row.id) ?? [],
+    );
+
   app.get(
     '/api/v1/scheduled_statuses',
     { config: { auth: { scopes: READ, user: true } } },
@@ -23,7 +32,11 @@ export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void 
       const page = parsePage(request.query);
       const rows = await listScheduledStatuses(ctx, account.id, page);
       setLinkHeader(reply, request, { items: rows, idOf: (r) => r.id, next: rows.length >= page.limit });
-      return rows.map(serializeScheduledStatus);
+      const media = await mediaOfScheduledStatuses(
+        ctx,
+        rows.map((r) => r.id),
+      );
+      return rows.map((r) => serializeScheduledStatus(r, ctx.config, media.get(r.id) ?? []));
     },
   );
 
@@ -32,7 +45,7 @@ export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void 
     { config: { auth: { scopes: READ, user: true } } },
     async (request) => {
       const { account } = currentUser(request);
-      return serializeScheduledStatus(await getScheduledStatus(ctx, account.id, request.params.id));
+      return render(await getScheduledStatus(ctx, account.id, request.params.id));
     },
   );
 
@@ -43,7 +56,7 @@ export function scheduledStatusRoutes(app: FastifyInstance, ctx: Context): void 
       const { account } = currentUser(request);
       const body = (request.body ?? {}) as Record<string, unknown>;
       const at = typeof body.scheduled_at === 'string' ? body.scheduled_at : null;
-      return serializeScheduledStatus(await rescheduleStatus(ctx, account.id, request.params.id, at));
+      return render(await rescheduleStatus(ctx, account.id, request.params.id, at));
     },
   );
 

@@ -6,6 +6,8 @@ import { getAccounts } from '../../domain/accounts/views.ts';
 import type { ActionFamily } from '../../domain/action-limits.ts';
 import type { Context } from '../../domain/context.ts';
 import { DomainError, isDomainError } from '../../domain/errors.ts';
+import { mediaOfScheduledStatuses } from '../../domain/media/attach.ts';
+import type { MediaParams } from '../../domain/media/attachments.ts';
 import { bookmark, unbookmark } from '../../domain/statuses/bookmark.ts';
 import type { StatusParams } from '../../domain/statuses/compose.ts';
 import { postStatus } from '../../domain/statuses/create.ts';
@@ -25,6 +27,7 @@ import { currentUser } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import { parsePage, setLinkHeader } from '../pagination.ts';
 import { stringList, viewerOf } from '../params.ts';
+import { mediaParams } from './media.ts';
 
 type Params = Record<string, unknown>;
 
@@ -113,7 +116,10 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
         }
         throw error;
       }
-      if (result.kind === 'scheduled') return serializeScheduledStatus(result.scheduled);
+      if (result.kind === 'scheduled') {
+        const media = await mediaOfScheduledStatuses(ctx, [result.scheduled.id]);
+        return serializeScheduledStatus(result.scheduled, ctx.config, media.get(result.scheduled.id) ?? []);
+      }
       await setActionLimitHeaders(ctx, reply, account.id, 'statuses');
       return one(ctx, account.id, result.status.id);
     },
@@ -157,6 +163,8 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       if (body.sensitive !== undefined) params.sensitive = castBoolean(body.sensitive) ?? false;
       if (body.language !== undefined) params.language = str(body.language);
       if (body.media_ids !== undefined) params.mediaIds = stringList(body.media_ids);
+      if (body.media_attributes !== undefined)
+        params.mediaAttributes = mediaAttributes(body.media_attributes);
       if (body.poll !== undefined) params.poll = parsePoll(body.poll);
       const status = await editStatus(ctx, { account, user }, request.params.id, params);
       return one(ctx, account.id, status.id);
@@ -174,7 +182,11 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       }
       // Rendered before the deletion, with the source text for redrafting (Mastodon's order).
       const entity = serializeStatus(view, ctx.config, { source: true });
-      await deleteStatus(ctx, account.id, view.status.id);
+      const deleteMedia =
+        castBoolean(
+          (request.query as Params).delete_media ?? (request.body as Params | undefined)?.delete_media,
+        ) === true;
+      await deleteStatus(ctx, account.id, view.status.id, { deleteMedia });
       return entity;
     },
   );
@@ -206,7 +218,7 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       const view = await loadStatusView(ctx, viewer, status.id);
       if (view === undefined) throw new ApiError(404, 'Record not found');
       const account = serializeAccount(view.account, ctx.config);
-      return versions.map((v) => serializeStatusEdit(v, account));
+      return versions.map((v) => serializeStatusEdit(v, account, ctx.config));
     },
   );
 
@@ -317,4 +329,23 @@ export function statusRoutes(app: FastifyInstance, ctx: Context): void {
       return serializePoll(await pollView(ctx, account.id, poll), true);
     },
   );
+}
+
+/**
+ * `media_attributes[]` of an edit: `[{id, description, focus, thumbnail}]` as a JSON array, or a
+ * Rails hash (`media_attributes[0][id]=…`); entries without an id are ignored, as by Mastodon.
+ */
+function mediaAttributes(raw: unknown): ({ id: string } & MediaParams)[] {
+  const entries = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'object' && raw !== null
+      ? Object.values(raw as Record<string, unknown>)
+      : [];
+  return entries.flatMap((entry) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const e = entry as Record<string, unknown>;
+    const id = typeof e.id === 'string' || typeof e.id === 'number' ? String(e.id) : undefined;
+    if (id === undefined) return [];
+    return [{ id, ...mediaParams(e, false) }];
+  });
 }

@@ -4,6 +4,7 @@ import type { RoleRecord } from '../../domain/accounts/records.ts';
 import type { ResolvedRole } from '../../domain/accounts/roles.ts';
 import { renderBio, renderFieldValue } from '../../domain/accounts/text.ts';
 import type { AccountView, CredentialView } from '../../domain/accounts/views.ts';
+import { mediaUrl } from '../../infra/storage/urls.ts';
 
 /** Mastodon's images for an account without avatar or header (served by src/api/routes/accounts.ts). */
 export const MISSING_AVATAR_PATH = '/avatars/original/missing.png';
@@ -32,8 +33,13 @@ export function serializeAccount(view: AccountView, config: Config) {
   const local = account.domain === null;
   // A suspended account shows no profile content, as Mastodon's `unavailable?` accounts.
   const unavailable = account.suspendedAt !== null;
-  const avatar = `${config.baseUrl}${MISSING_AVATAR_PATH}`;
-  const header = `${config.baseUrl}${MISSING_HEADER_PATH}`;
+  const image = (key: string | null, missing: string) =>
+    unavailable || key === null ? `${config.baseUrl}${missing}` : mediaUrl(config, key);
+  const avatar = image(account.avatarKey, MISSING_AVATAR_PATH);
+  const header = image(account.headerKey, MISSING_HEADER_PATH);
+  // The still frame of an animated image; a still image is its own.
+  const avatarStatic = image(account.avatarStaticKey ?? account.avatarKey, MISSING_AVATAR_PATH);
+  const headerStatic = image(account.headerStaticKey ?? account.headerKey, MISSING_HEADER_PATH);
   const fields = unavailable
     ? []
     : accountFields(account).map((f) => ({
@@ -56,9 +62,9 @@ export function serializeAccount(view: AccountView, config: Config) {
     url: account.url ?? account.uri,
     uri: account.uri,
     avatar,
-    avatar_static: avatar,
+    avatar_static: avatarStatic,
     header,
-    header_static: header,
+    header_static: headerStatic,
     followers_count: view.counts.followers,
     following_count: view.counts.following,
     statuses_count: view.counts.statuses,

@@ -7,13 +7,7 @@ import {
   SOURCE_URL,
   TIMELINES_ACCESS,
 } from '../../domain/instance/instance.ts';
-import {
-  ACCOUNT_LIMITS,
-  MEDIA_LIMITS,
-  POLL_LIMITS,
-  STATUS_LIMITS,
-  SUPPORTED_MIME_TYPES,
-} from '../../domain/limits.ts';
+import { ACCOUNT_LIMITS, MEDIA_LIMITS, POLL_LIMITS, STATUS_LIMITS } from '../../domain/limits.ts';
 import { assetUrl } from '../../domain/uris.ts';
 
 /** What the serializers need besides the instance: public URLs and the VAPID key. */
@@ -28,8 +22,8 @@ const statusesConfiguration = () => ({
   characters_reserved_per_url: STATUS_LIMITS.charactersReservedPerUrl,
 });
 
-const mediaConfiguration = () => ({
-  supported_mime_types: [...SUPPORTED_MIME_TYPES],
+const mediaConfiguration = (instance: Instance) => ({
+  supported_mime_types: instance.supportedMimeTypes,
   image_size_limit: MEDIA_LIMITS.imageSizeLimit,
   image_matrix_limit: MEDIA_LIMITS.imageMatrixLimit,
   video_size_limit: MEDIA_LIMITS.videoSizeLimit,
@@ -72,7 +66,10 @@ export function serializeInstance(instance: Instance, env: SerializerEnv, contac
       },
       statuses: statusesConfiguration(),
       // v2 adds the alt-text limit to what v1 says.
-      media_attachments: { ...mediaConfiguration(), description_limit: MEDIA_LIMITS.descriptionLimit },
+      media_attachments: {
+        ...mediaConfiguration(instance),
+        description_limit: MEDIA_LIMITS.descriptionLimit,
+      },
       polls: pollsConfiguration(),
       translation: { enabled: instance.translationEnabled },
       timelines_access: {
@@ -119,7 +116,7 @@ export function serializeInstanceV1(instance: Instance, env: SerializerEnv, cont
     configuration: {
       accounts: { max_featured_tags: ACCOUNT_LIMITS.maxFeaturedTags },
       statuses: statusesConfiguration(),
-      media_attachments: mediaConfiguration(),
+      media_attachments: mediaConfiguration(instance),
       polls: pollsConfiguration(),
     },
     contact_account: contactAccount,

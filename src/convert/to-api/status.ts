@@ -1,8 +1,10 @@
 import type { Config } from '../../config/config.ts';
 import type { AccountRecord } from '../../domain/accounts/records.ts';
+import type { MediaAttachmentRecord } from '../../domain/media/records.ts';
 import type { PollView, StatusRecord, StatusView } from '../../domain/statuses/views.ts';
 import { accountUrl, tagUrl } from '../../domain/uris.ts';
 import { serializeAccount } from './account.ts';
+import { serializeMediaAttachment } from './media.ts';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -48,7 +50,7 @@ export function serializeStatus(view: StatusView, config: Config, options: { sou
   if (own && view.application)
     entity.application = { name: view.application.name, website: view.application.website || null };
   entity.account = serializeAccount(view.account, config);
-  entity.media_attachments = [];
+  entity.media_attachments = view.media.map((m) => serializeMediaAttachment(m, config));
   entity.mentions = view.mentions.map((a) => serializeMention(a, config));
   entity.tags = view.tags.map((t) => serializeTag(t.name, config));
   entity.emojis = [];
@@ -122,8 +124,10 @@ export function serializeStatusEdit(
     sensitive: boolean;
     createdAt: Date;
     pollOptions: string[] | null;
+    media: MediaAttachmentRecord[];
   },
   account: Record<string, unknown>,
+  config: Config,
 ) {
   const entity: Record<string, unknown> = {
     account,
@@ -132,7 +136,7 @@ export function serializeStatusEdit(
     sensitive: version.sensitive,
     created_at: version.createdAt.toISOString(),
     emojis: [],
-    media_attachments: [],
+    media_attachments: version.media.map((m) => serializeMediaAttachment(m, config)),
   };
   if (version.pollOptions) entity.poll = { options: version.pollOptions.map((title) => ({ title })) };
   return entity;

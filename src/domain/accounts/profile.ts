@@ -2,6 +2,14 @@ import { eq } from 'drizzle-orm';
 import { accounts, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import { isIso6391 } from '../instance/languages.ts';
+import {
+  checkProfileImage,
+  type ProfileImageKind,
+  profileImageChange,
+  profileImageKeys,
+  storeProfileImage,
+} from '../media/profile-images.ts';
+import { isUploadedFile, type UploadedFile } from '../media/upload.ts';
 import { castBoolean, tooLong, Validator } from '../validation.ts';
 import type { AccountRecord, UserRecord } from './records.ts';
 
@@ -118,7 +126,7 @@ function fieldEntries(raw: unknown): unknown[] | undefined {
  * rows. Bad input changes nothing and is reported per field (422).
  */
 export async function updateProfile(
-  ctx: Pick<Context, 'database'>,
+  ctx: Context,
   current: { account: AccountRecord; user: UserRecord },
   params: Params,
 ): Promise<{ account: AccountRecord; user: UserRecord }> {
@@ -194,10 +202,17 @@ export async function updateProfile(
     }
   }
 
-  // Images need multipart uploads, which arrive with the media issue; until then say so.
-  for (const key of ['avatar', 'header']) {
-    if (key in params)
-      v.add(key, key === 'avatar' ? 'Avatar' : 'Header', 'ERR_INVALID', 'cannot be changed yet');
+  // Avatar and header: a file part of a multipart body; an empty value leaves the image as it is.
+  const images: { kind: ProfileImageKind; file: UploadedFile }[] = [];
+  for (const kind of ['avatar', 'header'] as const) {
+    const value = params[kind];
+    if (value === undefined || value === null || value === '') continue;
+    if (!isUploadedFile(value)) {
+      v.add(kind, kind === 'avatar' ? 'Avatar' : 'Header', 'ERR_INVALID', 'must be an image file');
+      continue;
+    }
+    checkProfileImage(v, kind, value);
+    images.push({ kind, file: value });
   }
 
   if ('source' in params && params.source !== '' && params.source !== null) {
@@ -235,8 +250,16 @@ export async function updateProfile(
   }
   v.check();
 
+  // Processed and stored before the row changes; the old files go once it points at the new ones.
+  const replaced: string[] = [];
+  for (const { kind, file } of images) {
+    const stored = await storeProfileImage(ctx, current.account.id, kind, file.path, { remote: false });
+    Object.assign(accountChange, profileImageChange(kind, stored));
+    replaced.push(...profileImageKeys(current.account, kind));
+  }
+
   const now = new Date();
-  return ctx.database.transaction(async (tx) => {
+  const updated = await ctx.database.transaction(async (tx) => {
     let account = current.account;
     let user = current.user;
     if (Object.keys(accountChange).length > 0) {
@@ -261,4 +284,6 @@ export async function updateProfile(
     // Issue 4: unlocking approves pending follow requests; federation sends an Update of the actor.
     return { account, user };
   });
+  if (replaced.length > 0) await ctx.storage.delete(replaced);
+  return updated;
 }

@@ -1,5 +1,7 @@
 import pkg from '../../../package.json' with { type: 'json' };
 import type { Context } from '../context.ts';
+import { SUPPORTED_MIME_TYPES } from '../limits.ts';
+import { mediaProcessor } from '../media/processor.ts';
 import { getSettings, type RegistrationsMode, settingUpdatedAt } from '../settings/settings.ts';
 import { type InstanceStats, instanceStats } from './stats.ts';
 import { renderAdminText } from './text.ts';
@@ -62,10 +64,16 @@ export interface Instance {
   limitedFederation: boolean;
   translationEnabled: boolean;
   inviteEnabled: boolean;
+  /** The upload types this server processes: images only when ffmpeg is missing. */
+  supportedMimeTypes: string[];
 }
 
 export async function getInstance(ctx: Pick<Context, 'config' | 'database'>): Promise<Instance> {
-  const [settings, stats] = await Promise.all([getSettings(ctx), instanceStats(ctx)]);
+  const [settings, stats, processor] = await Promise.all([
+    getSettings(ctx),
+    instanceStats(ctx),
+    mediaProcessor(ctx),
+  ]);
   const enabled = settings.registrations_mode !== 'none' && !ctx.config.singleUserMode;
   const approvalRequired = settings.registrations_mode === 'approved';
   const closedMessage = renderAdminText(settings.closed_registrations_message);
@@ -88,6 +96,9 @@ export async function getInstance(ctx: Pick<Context, 'config' | 'database'>): Pr
     limitedFederation: false,
     translationEnabled: false,
     inviteEnabled: false,
+    supportedMimeTypes: processor.videoSupported
+      ? [...SUPPORTED_MIME_TYPES]
+      : SUPPORTED_MIME_TYPES.filter((t) => t.startsWith('image/') && t !== 'image/gif'),
   };
 }
 

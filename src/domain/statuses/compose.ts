@@ -8,6 +8,8 @@ import type { Context } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import { isIso6391 } from '../instance/languages.ts';
 import { STATUS_LIMITS } from '../limits.ts';
+import { mediaToAttach } from '../media/attach.ts';
+import type { MediaAttachmentRecord } from '../media/records.ts';
 import { localStatusUris } from '../uris.ts';
 import { Validator } from '../validation.ts';
 import { canInteract, isStatusVisibility } from '../visibility/visibility.ts';
@@ -56,6 +58,8 @@ export interface PreparedStatus {
   mentioned: AccountRecord[];
   hashtags: { name: string; displayName: string }[];
   poll: PollParams | null;
+  /** The attachments, checked, in the author's order. */
+  media: MediaAttachmentRecord[];
   content: string;
 }
 
@@ -65,7 +69,6 @@ export async function prepareStatus(
   author: Author,
   params: StatusParams,
 ): Promise<PreparedStatus> {
-  checkMedia(params.mediaIds);
   const prefs = userPreferences(author.user, author.account);
   let text = params.text.trim();
   let spoilerText = params.spoilerText.trim();
@@ -79,9 +82,10 @@ export async function prepareStatus(
   const visibility = params.visibility ?? prefs.defaultPrivacy;
   const v = new Validator();
   if (!isStatusVisibility(visibility)) v.add('visibility', 'Visibility', 'ERR_INCLUSION');
-  validateText(v, text, spoilerText);
+  validateText(v, text, spoilerText, { withMedia: params.mediaIds.length > 0 });
   if (params.poll) validatePoll(v, params.poll);
   v.check();
+  const media = await mediaToAttach(ctx, author.account.id, params.mediaIds);
 
   let thread: StatusRecord | null = null;
   if (params.inReplyToId !== null) {
@@ -117,31 +121,26 @@ export async function prepareStatus(
     mentioned,
     hashtags: hashtagsOf(text),
     poll: params.poll,
+    media,
     content: renderStatusHtml(text, ctx.config, mentioned),
   };
 }
 
-/** A local status's text: not blank, and within the character limit (a new post or an edit). */
-export function validateText(v: Validator, text: string, spoilerText: string): void {
+/**
+ * A local status's text: within the character limit, and not blank unless media carry the post
+ * (a new post or an edit).
+ */
+export function validateText(
+  v: Validator,
+  text: string,
+  spoilerText: string,
+  options: { withMedia: boolean },
+): void {
   const max = STATUS_LIMITS.maxCharacters;
-  if (text === '') v.add('text', 'Text', 'ERR_BLANK');
-  else if (countableLength(text, spoilerText) > max)
+  if (text === '') {
+    if (!options.withMedia) v.add('text', 'Text', 'ERR_BLANK');
+  } else if (countableLength(text, spoilerText) > max)
     v.add('text', 'Text', 'ERR_TOO_LONG', `character limit of ${max} exceeded`);
-}
-
-/** Media arrive with a later issue: any id names no attachment of this user (Mastodon's 422). */
-function checkMedia(mediaIds: string[]): void {
-  if (mediaIds.length > STATUS_LIMITS.maxMediaAttachments)
-    throw new DomainError(
-      'unprocessable',
-      `Cannot attach more than ${STATUS_LIMITS.maxMediaAttachments} files`,
-    );
-  if (mediaIds.length > 0) {
-    throw new DomainError(
-      'unprocessable',
-      `Media ${mediaIds.join(', ')} not found or already attached to another post`,
-    );
-  }
 }
 
 /**
@@ -211,6 +210,7 @@ export async function publishPrepared(
     mentionedAccountIds: p.mentioned.map((a) => a.id),
     tags: p.hashtags,
     poll: p.poll ? newPoll(p.poll, now) : null,
+    mediaAttachmentIds: p.media.map((m) => m.id),
     createdAt: now,
   });
   if (options.countAction) await recordAction(ctx, author.account.id, 'statuses');

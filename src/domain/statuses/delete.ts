@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { polls, statuses } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
+import { mediaOfStatus } from '../media/attach.ts';
+import { destroyMediaAttachments } from '../media/attachments.ts';
 import { removeNotifications, removeStatusNotifications } from '../notifications/notify.ts';
 import type { DeletedStatus } from '../streaming/events.ts';
 import { bumpCounters } from './store.ts';
@@ -14,19 +16,35 @@ import { ownStatus, type StatusRecord } from './views.ts';
  */
 
 /** Deletes one's own status (with its boosts by others); returns the row as it was, for redrafting. */
-export async function deleteStatus(ctx: Context, accountId: string, id: string): Promise<StatusRecord> {
+export async function deleteStatus(
+  ctx: Context,
+  accountId: string,
+  id: string,
+  options: { deleteMedia?: boolean } = {},
+): Promise<StatusRecord> {
   const status = await ownStatus(ctx, accountId, id);
-  await deleteStatusRow(ctx, status);
+  // The API's delete is a redraft unless `delete_media`: the uploads stay, unattached, for the
+  // client to post again; housekeeping removes them if it does not.
+  await deleteStatusRow(ctx, status, { keepMedia: !options.deleteMedia });
   return status;
 }
 
-/** Deletes a status row, its counters, its feed entries, and its boosts. */
-export async function deleteStatusRow(ctx: Context, status: StatusRecord): Promise<void> {
+/**
+ * Deletes a status row, its counters, its feed entries, and its boosts; its attachments and their
+ * files too, unless `keepMedia` (a redraft).
+ */
+export async function deleteStatusRow(
+  ctx: Context,
+  status: StatusRecord,
+  options: { keepMedia?: boolean } = {},
+): Promise<void> {
   const boosts = await ctx.database.db.select().from(statuses).where(eq(statuses.reblogOfId, status.id));
   for (const boost of boosts) await deleteStatusRow(ctx, boost);
   // Read before the row goes (its tags go with it); the `delete` event follows the deletion.
   const gone = await deletedStatusFacts(ctx, status.id);
   const homes = await removeStatusFromFeeds(ctx, { id: status.id, accountId: status.accountId });
+  // Every attachment it ever had (an edit keeps removed ones for the history).
+  const attached = options.keepMedia ? [] : await mediaOfStatus(ctx, status.id);
   await ctx.database.transaction(async (tx) => {
     const [deleted] = await tx
       .delete(statuses)
@@ -36,6 +54,7 @@ export async function deleteStatusRow(ctx: Context, status: StatusRecord): Promi
     if (status.pollId !== null) await tx.delete(polls).where(eq(polls.id, status.pollId));
     await bumpCounters(tx, status, -1);
   });
+  await destroyMediaAttachments(ctx, attached);
   if (gone !== undefined) await ctx.streams.statusDeleted(gone, homes);
   // Notifications about it go too; a boost's own notification points at the original.
   await removeStatusNotifications(ctx, [status.id]);
@@ -84,8 +103,10 @@ export async function deletedStatusFacts(
     reblog_of_id: string | null;
     local: boolean;
     tags: string[] | null;
+    with_media: boolean;
   }>(
     `select s.visibility, s.reblog_of_id::text as reblog_of_id, a.domain is null as local,
+            coalesce(cardinality(s.ordered_media_attachment_ids), 0) > 0 as with_media,
             (select array_agg(t.name) from statuses_tags st join tags t on t.id = st.tag_id
               where st.status_id = s.id) as tags
        from statuses s join accounts a on a.id = s.account_id where s.id = $1::bigint`,
@@ -98,7 +119,6 @@ export async function deletedStatusFacts(
     reblogOfId: row.reblog_of_id === null ? null : String(row.reblog_of_id),
     local: row.local,
     tags: row.tags ?? [],
-    // Media attachments do not exist yet; once they do, this says whether the status had any.
-    withMedia: false,
+    withMedia: row.with_media,
   };
 }

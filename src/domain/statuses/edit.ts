@@ -3,8 +3,10 @@ import { newId } from '../../db/ids.ts';
 import { polls, statusEdits, statuses } from '../../db/schema/index.ts';
 import { assertActionAllowed, recordAction } from '../action-limits.ts';
 import type { Context } from '../context.ts';
-import { DomainError } from '../errors.ts';
 import { isIso6391 } from '../instance/languages.ts';
+import { attachMedia, mediaByIds, mediaToAttach } from '../media/attach.ts';
+import { applyMediaAttributes, type MediaParams } from '../media/attachments.ts';
+import type { MediaAttachmentRecord } from '../media/records.ts';
 import { notify } from '../notifications/notify.ts';
 import { Validator } from '../validation.ts';
 import { type Author, resolveMentions, validateText } from './compose.ts';
@@ -18,7 +20,10 @@ export interface EditParams {
   spoilerText?: string;
   sensitive?: boolean;
   language?: string | null;
+  /** Absent: the attachments stay; given (even empty): the status shows these, in this order. */
   mediaIds?: string[];
+  /** Descriptions, focus points and thumbnails of the attachments kept or added. */
+  mediaAttributes?: ({ id: string } & MediaParams)[];
   /** Absent: keep; null: remove the poll; else replace it. */
   poll?: PollParams | null;
 }
@@ -35,12 +40,7 @@ export async function editStatus(
   params: EditParams,
 ): Promise<StatusRecord> {
   const status = await ownStatus(ctx, author.account.id, id);
-  if (params.mediaIds && params.mediaIds.length > 0) {
-    throw new DomainError(
-      'unprocessable',
-      `Media ${params.mediaIds.join(', ')} not found or already attached to another post`,
-    );
-  }
+  const previousIds = status.orderedMediaAttachmentIds ?? [];
   let text = params.text !== undefined ? params.text.trim() : status.text;
   let spoilerText = params.spoilerText !== undefined ? params.spoilerText.trim() : status.spoilerText;
   if (params.text !== undefined && text === '' && spoilerText !== '') {
@@ -56,9 +56,28 @@ export async function editStatus(
       ? params.language.toLowerCase()
       : status.language;
   const v = new Validator();
-  validateText(v, text, spoilerText);
+  const withMedia = params.mediaIds !== undefined ? params.mediaIds.length > 0 : previousIds.length > 0;
+  validateText(v, text, spoilerText, { withMedia });
   if (params.poll) validatePoll(v, params.poll);
   v.check();
+
+  // UpdateStatusService#update_media_attachments!: the next set, then their attributes.
+  const previousMedia = await mediaByIds(ctx, previousIds);
+  const nextMedia =
+    params.mediaIds !== undefined
+      ? await mediaToAttach(ctx, author.account.id, params.mediaIds, { statusId: status.id })
+      : undefined;
+  const nextIds = nextMedia?.map((m) => m.id) ?? previousIds;
+  let mediaChanged = nextIds.join(',') !== previousIds.join(',');
+  for (const attributes of nextMedia === undefined ? [] : (params.mediaAttributes ?? [])) {
+    const media = nextMedia?.find((m) => m.id === attributes.id);
+    if (media === undefined) continue;
+    const after = await applyMediaAttributes(ctx, media, attributes);
+    mediaChanged ||=
+      after.description !== media.description ||
+      after.thumbnailKey !== media.thumbnailKey ||
+      JSON.stringify(after.fileMeta) !== JSON.stringify(media.fileMeta);
+  }
 
   const [oldPoll] = status.pollId
     ? await ctx.database.db.select().from(polls).where(eq(polls.id, status.pollId))
@@ -77,7 +96,8 @@ export async function editStatus(
     spoilerText !== status.spoilerText ||
     sensitive !== status.sensitive ||
     language !== status.language ||
-    pollChanged;
+    pollChanged ||
+    mediaChanged;
   if (!changed) return status;
   await assertActionAllowed(ctx, author.account.id, 'statuses');
 
@@ -93,8 +113,12 @@ export async function editStatus(
       spoilerText: status.spoilerText,
       sensitive: status.sensitive,
       pollOptions: oldPoll ? oldPoll.options : null,
+      orderedMediaAttachmentIds: previousIds.length > 0 ? previousIds : null,
+      mediaDescriptions:
+        previousIds.length > 0 ? previousIds.map((i) => previousMedia.get(i)?.description ?? '') : null,
       createdAt: status.editedAt ?? status.createdAt,
     });
+    await attachMedia(tx, status.id, author.account.id, nextIds);
     let pollId = status.pollId;
     if (pollChanged) {
       if (oldPoll) await tx.delete(polls).where(eq(polls.id, oldPoll.id));
@@ -112,6 +136,7 @@ export async function editStatus(
         language,
         content: renderStatusHtml(text, ctx.config, mentioned),
         pollId,
+        orderedMediaAttachmentIds: nextIds.length > 0 ? nextIds : null,
         editedAt: now,
         updatedAt: now,
       })
@@ -157,12 +182,25 @@ export async function statusHistory(ctx: Context, viewerAccountId: string | null
   const [currentPoll] = status.pollId
     ? await ctx.database.db.select().from(polls).where(eq(polls.id, status.pollId))
     : [];
+  const currentIds = status.orderedMediaAttachmentIds ?? [];
+  const media = await mediaByIds(ctx, [
+    ...edits.flatMap((e) => e.orderedMediaAttachmentIds ?? []),
+    ...currentIds,
+  ]);
+  // Each version shows its attachments with the descriptions they had then.
+  const mediaOf = (ids: string[], descriptions: (string | null)[] | null): MediaAttachmentRecord[] =>
+    ids.flatMap((mediaId, i) => {
+      const m = media.get(mediaId);
+      if (m === undefined) return [];
+      return [descriptions ? { ...m, description: descriptions[i] || null } : m];
+    });
   const versions = edits.map((e) => ({
     content: e.content,
     spoilerText: e.spoilerText,
     sensitive: e.sensitive,
     createdAt: e.createdAt,
     pollOptions: e.pollOptions,
+    media: mediaOf(e.orderedMediaAttachmentIds ?? [], e.mediaDescriptions),
   }));
   versions.push({
     content: status.content,
@@ -170,6 +208,7 @@ export async function statusHistory(ctx: Context, viewerAccountId: string | null
     sensitive: status.sensitive,
     createdAt: status.editedAt ?? status.createdAt,
     pollOptions: currentPoll ? currentPoll.options : null,
+    media: mediaOf(currentIds, null),
   });
   return { status, versions };
 }

@@ -6,6 +6,7 @@ import { accounts, scheduledStatuses, users } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import { DomainError, isDomainError, notFound } from '../errors.ts';
 import { SCHEDULED_STATUS_LIMITS } from '../limits.ts';
+import { reserveMediaForScheduled } from '../media/attach.ts';
 import { Validator } from '../validation.ts';
 import { type Author, prepareStatus, publishPrepared, type StatusParams } from './compose.ts';
 import type { StatusRecord } from './views.ts';
@@ -32,16 +33,20 @@ export async function scheduleStatus(
   applicationId: string | null,
 ): Promise<ScheduledStatusRecord> {
   await checkScheduleLimits(ctx, author.account.id, scheduledAt, null);
-  const [row] = await ctx.database.db
-    .insert(scheduledStatuses)
-    .values({
-      id: newId(),
-      accountId: author.account.id,
-      scheduledAt,
-      params: scheduledParams(params, applicationId),
-    })
-    .returning();
-  return row!;
+  return ctx.database.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(scheduledStatuses)
+      .values({
+        id: newId(),
+        accountId: author.account.id,
+        scheduledAt,
+        params: scheduledParams(params, applicationId),
+      })
+      .returning();
+    // The uploads wait with it (and are not unattached leftovers for housekeeping meanwhile).
+    await reserveMediaForScheduled(tx, row!.id, author.account.id, params.mediaIds);
+    return row!;
+  });
 }
 
 /** Mastodon's ScheduledStatus rules: at least five minutes ahead, 300 in all, 25 per day. */

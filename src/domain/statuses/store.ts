@@ -4,6 +4,7 @@ import { newId } from '../../db/ids.ts';
 import { accountStats, mentions, statuses, statusTags, tags } from '../../db/schema/index.ts';
 import type { Context } from '../context.ts';
 import { enqueueJob, JOBS } from '../jobs.ts';
+import { attachMedia } from '../media/attach.ts';
 import { notify } from '../notifications/notify.ts';
 import { isPubliclyVisible } from '../visibility/visibility.ts';
 import { insertPoll, type NewPoll, schedulePollEnd } from './polls.ts';
@@ -43,6 +44,8 @@ export interface NewStatus {
   /** Hashtags by normalised name, with the spelling first used. */
   tags: readonly { name: string; displayName: string }[];
   poll: NewPoll | null;
+  /** Attachments already stored unattached (local uploads, or a remote status's files), in order. */
+  mediaAttachmentIds?: readonly string[];
   createdAt: Date;
 }
 
@@ -70,11 +73,13 @@ export async function storeStatus(ctx: Pick<Context, 'database'>, s: NewStatus):
         applicationId: s.applicationId,
         local: s.local,
         pollId,
+        orderedMediaAttachmentIds: s.mediaAttachmentIds?.length ? [...s.mediaAttachmentIds] : null,
         createdAt: s.createdAt,
         updatedAt: s.createdAt,
       })
       .returning();
     if (s.reblogOfId === null) {
+      await attachMedia(tx, s.id, s.accountId, s.mediaAttachmentIds ?? []);
       await writeMentions(tx, s.id, s.mentionedAccountIds);
       await writeTags(tx, s.id, s.tags);
     }

@@ -6,6 +6,8 @@ import { allRoles } from '../accounts/roles.ts';
 import { type AccountStatsRecord, type AccountView, accountViewOf, loadAccounts } from '../accounts/views.ts';
 import type { Context } from '../context.ts';
 import { notFound } from '../errors.ts';
+import { mediaByIds } from '../media/attach.ts';
+import type { MediaAttachmentRecord } from '../media/records.ts';
 import { canViewStatus } from '../visibility/visibility.ts';
 
 export type StatusRecord = typeof statuses.$inferSelect;
@@ -40,6 +42,8 @@ export interface StatusView {
   mentions: AccountRecord[];
   tags: { name: string; displayName: string }[];
   poll: PollView | null;
+  /** The attachments, in the author's order. */
+  media: MediaAttachmentRecord[];
   application: { name: string; website: string | null } | null;
   viewer: StatusViewerFlags | null;
   /** The viewer's account id (null: anonymous), for the serializer's per-viewer fields. */
@@ -229,6 +233,7 @@ export async function hydrateStatusViews(
   const all = [...rows.values()].map((f) => f.status);
 
   const pollIds = all.flatMap((s) => (s.pollId !== null ? [s.pollId] : []));
+  const mediaIds = all.flatMap((s) => s.orderedMediaAttachmentIds ?? []);
   const applicationIds = [
     ...new Set(all.flatMap((s) => (s.applicationId !== null ? [s.applicationId] : []))),
   ];
@@ -238,11 +243,12 @@ export async function hydrateStatusViews(
   const mentioned = new Set<string>();
   for (const f of rows.values()) for (const id of f.mentionIds ?? []) if (!authors.has(id)) mentioned.add(id);
 
-  const [roles, others, pollRows, applicationRows] = await Promise.all([
+  const [roles, others, pollRows, applicationRows, media] = await Promise.all([
     allRoles(ctx),
     mentioned.size > 0 ? loadAccounts(ctx, [...mentioned]) : Promise.resolve(null),
     pollIds.length > 0 ? pollsByIds(db).execute({ ids: pollIds }) : Promise.resolve([]),
     applicationIds.length > 0 ? applicationsByIds(db).execute({ ids: applicationIds }) : Promise.resolve([]),
+    mediaByIds(ctx, mediaIds),
   ]);
   const pollById = new Map(pollRows.map((p) => [p.id, p]));
   const applicationById = new Map(applicationRows.map((a) => [a.id, a]));
@@ -288,6 +294,10 @@ export async function hydrateStatusViews(
             own: viewerAccountId !== null && pollRecord.accountId === viewerAccountId,
           }
         : null,
+      media: (s.orderedMediaAttachmentIds ?? []).flatMap((mediaId) => {
+        const m = media.get(mediaId);
+        return m ? [m] : [];
+      }),
       application: application ? { name: application.name, website: application.website } : null,
       viewer: viewerAccountId === null ? null : viewerFlagsOf(f.viewerFlags, s),
       viewerAccountId,

@@ -77,6 +77,11 @@ const visibleHomeStatuses = perDatabase((db) => {
     .prepare('home_visible_statuses');
 });
 
+/** Statuses that show attachments (Mastodon's `only_media`: ordered ids not empty). */
+function withMediaCondition(): SQL {
+  return sql`cardinality(${statuses.orderedMediaAttachmentIds}) > 0`;
+}
+
 export interface PublicOptions {
   local?: boolean;
   remote?: boolean;
@@ -93,8 +98,7 @@ function publicConditions(viewerId: string | null, options: PublicOptions): SQL[
   ];
   if (options.local) conds.push(eq(statuses.local, true));
   else if (options.remote) conds.push(eq(statuses.local, false));
-  // Media attachments arrive with their issue; until then no status has any.
-  if (options.onlyMedia) conds.push(sql`false`);
+  if (options.onlyMedia) conds.push(withMediaCondition());
   return conds;
 }
 
@@ -196,7 +200,7 @@ export async function accountStatuses(
   page: Page,
 ): Promise<StatusView[]> {
   const conds: SQL[] = [eq(statuses.accountId, accountId), visibleStatusCondition(viewerId)];
-  if (options.onlyMedia) conds.push(sql`false`); // no media attachments exist yet (see publicConditions)
+  if (options.onlyMedia) conds.push(withMediaCondition());
   if (options.excludeReplies) {
     conds.push(or(isNull(statuses.inReplyToId), eq(statuses.inReplyToAccountId, statuses.accountId)) as SQL);
   }

@@ -1,0 +1,3 @@
+import type { mediaAttachments } from '../../db/schema/index.ts';
+
+export type MediaAttachmentRecord = typeof mediaAttachments.$inferSelect;
