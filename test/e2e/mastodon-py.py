@@ -3,9 +3,11 @@
 Usage: python3 mastodon-py.py BASE_URL EMAIL PASSWORD
 Prints one `ok <step>` line per step; any failure raises and exits non-zero.
 """
+import struct
 import sys
 import threading
 import time
+import zlib
 from mastodon import Mastodon, StreamListener
 
 base, email, password = sys.argv[1:4]
@@ -56,6 +58,26 @@ assert listener.updates[0]['id'] == posted['id'], listener.updates
 assert listener.updates[0]['content'] == '<p>Streamed to Mastodon.py</p>', listener.updates[0]
 stream.close()
 print('ok stream_user')
+
+
+def tiny_png(width=32, height=24):
+    """A small RGB PNG, written by hand (no imaging library needed)."""
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b''.join(b'\x00' + b''.join(bytes([(x * 8) % 256, (y * 10) % 256, 128]) for x in range(width)) for y in range(height))
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
+
+
+media = m.media_post(tiny_png(), mime_type='image/png', description='A tiny gradient', focus=(0.5, -0.5))
+assert media['type'] == 'image' and media['url'].endswith('.png'), media
+assert media['description'] == 'A tiny gradient' and media['meta']['focus'] == {'x': 0.5, 'y': -0.5}, media
+with_picture = m.status_post('With a picture', media_ids=[media])
+read_back = m.status(with_picture['id'])
+attachment = read_back['media_attachments'][0]
+assert attachment['id'] == media['id'] and attachment['description'] == 'A tiny gradient', read_back
+assert attachment['meta']['original']['width'] == 32, attachment
+print('ok media_post')
 m.revoke_access_token()
 try:
     m.account_verify_credentials()

@@ -55,6 +55,7 @@ describe('Mastodon.py against woolly start', {
       'lookup',
       'preferences',
       'stream_user',
+      'media_post',
       'revoke',
     ]) {
       assert.match(r.stdout, new RegExp(`^ok ${step}$`, 'm'));
