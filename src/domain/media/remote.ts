@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, ne, type SQL } from 'drizzle-orm';
 import { accounts, mediaAttachments } from '../../db/schema/index.ts';
 import { downloadToFile, SafeFetchError } from '../../infra/http/safe-fetch.ts';
 import { MediaProcessingError } from '../../infra/media/index.ts';
@@ -57,9 +57,11 @@ async function download<T>(
 export async function cacheRemoteAttachment(
   ctx: Context,
   id: string,
+  options: { force?: boolean } = {},
 ): Promise<MediaAttachmentRecord | undefined> {
   const [row] = await ctx.database.db.select().from(mediaAttachments).where(eq(mediaAttachments.id, id));
-  if (row === undefined || row.remoteUrl === '' || row.fileKey !== null) return row;
+  if (row === undefined || row.remoteUrl === '') return row;
+  if (row.fileKey !== null && !options.force) return row;
   try {
     const columns = await download(ctx, row.remoteUrl, MEDIA_LIMITS.videoSizeLimit, async (path) => {
       const processor = await mediaProcessor(ctx);
@@ -77,6 +79,9 @@ export async function cacheRemoteAttachment(
       })
       .where(eq(mediaAttachments.id, row.id))
       .returning();
+    // A forced refresh replaced the cached copy: the old files go once the row points elsewhere.
+    const old = [row.fileKey, row.smallKey].filter((k): k is string => k !== null);
+    if (old.length > 0) await ctx.storage.delete(old);
     return updated;
   } catch (error) {
     if (isPermanent(error)) {
@@ -159,4 +164,78 @@ function pickFocus(meta: unknown): { focus?: { x: number; y: number } } {
 function isPermanent(error: unknown): boolean {
   if (error instanceof SafeFetchError) return error.permanent;
   return error instanceof MediaProcessingError || error instanceof DomainError;
+}
+
+export interface RefreshSelection {
+  /** A status's attachments. */
+  statusId?: string;
+  /** One remote account's attachments (and its avatar and header). */
+  accountId?: string;
+  /** Every remote account of a domain. */
+  domain?: string;
+  /** Attachments created within the last N days. */
+  days?: number;
+}
+
+export interface RefreshResult {
+  /** Attachments (and accounts' images) looked at. */
+  considered: number;
+  /** Fetched into the cache (or that would be, with dryRun). */
+  fetched: number;
+  /** Whose remote file could not be fetched or read. */
+  failed: number;
+}
+
+/**
+ * tootctl media refresh: fetches the selected remote attachments into the cache again — those not
+ * cached, or all of them with `force` (their cached files are replaced). Runs inline, one at a
+ * time, reporting progress; failures are counted, not thrown.
+ */
+export async function refreshRemoteMedia(
+  ctx: Context,
+  selection: RefreshSelection,
+  options: { force?: boolean; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<RefreshResult> {
+  const conditions: SQL[] = [ne(mediaAttachments.remoteUrl, '')];
+  if (selection.statusId !== undefined) conditions.push(eq(mediaAttachments.statusId, selection.statusId));
+  if (selection.accountId !== undefined) conditions.push(eq(mediaAttachments.accountId, selection.accountId));
+  if (selection.domain !== undefined)
+    conditions.push(
+      inArray(
+        mediaAttachments.accountId,
+        ctx.database.db
+          .select({ id: accounts.id })
+          .from(accounts)
+          .where(eq(accounts.domain, selection.domain.toLowerCase())),
+      ),
+    );
+  if (selection.days !== undefined)
+    conditions.push(gte(mediaAttachments.createdAt, new Date(Date.now() - selection.days * 86_400_000)));
+  if (!options.force) conditions.push(isNull(mediaAttachments.fileKey));
+  const rows = await ctx.database.db
+    .select({
+      id: mediaAttachments.id,
+      fileKey: mediaAttachments.fileKey,
+      smallKey: mediaAttachments.smallKey,
+    })
+    .from(mediaAttachments)
+    .where(and(...conditions))
+    .orderBy(mediaAttachments.id);
+  const result: RefreshResult = { considered: rows.length, fetched: 0, failed: 0 };
+  let done = 0;
+  for (const row of rows) {
+    if (options.dryRun) result.fetched++;
+    else {
+      try {
+        const cached = await cacheRemoteAttachment(ctx, row.id, { force: options.force });
+        if (cached?.fileKey && cached.fileKey !== row.fileKey) result.fetched++;
+        else result.failed++;
+      } catch (error) {
+        ctx.log.warn({ mediaAttachmentId: row.id, err: (error as Error).message }, 'media refresh failed');
+        result.failed++;
+      }
+    }
+    options.onProgress?.(++done, rows.length);
+  }
+  return result;
 }

@@ -9,6 +9,7 @@ import {
   cacheRemoteAttachment,
   cacheRemoteProfileImages,
   proxiedMediaKey,
+  refreshRemoteMedia,
 } from '../../../src/domain/media/remote.ts';
 import { downloadToFile, isForbiddenAddress, SafeFetchError } from '../../../src/infra/http/safe-fetch.ts';
 import { createTestContext, type TestContext } from '../../support/context.ts';
@@ -151,4 +152,35 @@ test('outbound fetches refuse internal addresses unless the operator allows them
     }),
     /larger than 100 bytes/,
   );
+});
+
+test('media refresh fetches what is not cached, or everything with force; a dry run changes nothing', async () => {
+  const account = await remoteAccount();
+  const first = await remoteMedia(account, `${origin}/photo.png`);
+  const broken = await remoteMedia(account, `${origin}/nothing.png`);
+  const dry = await refreshRemoteMedia(ctx, { accountId: account }, { dryRun: true });
+  assert.deepEqual(dry, { considered: 2, fetched: 2, failed: 0 });
+  const [untouched] = await ctx.database.db
+    .select()
+    .from(mediaAttachments)
+    .where(eq(mediaAttachments.id, first));
+  assert.equal(untouched?.fileKey, null);
+
+  const progress: number[] = [];
+  const done = await refreshRemoteMedia(ctx, { accountId: account }, { onProgress: (n) => progress.push(n) });
+  assert.deepEqual(done, { considered: 2, fetched: 1, failed: 1 });
+  assert.deepEqual(progress, [1, 2]);
+  const [cached] = await ctx.database.db
+    .select()
+    .from(mediaAttachments)
+    .where(eq(mediaAttachments.id, first));
+  assert.ok(cached?.fileKey);
+  // Without force, what is cached is left alone; with it, it is fetched again under a new key.
+  assert.equal((await refreshRemoteMedia(ctx, { accountId: account })).considered, 1);
+  const forced = await refreshRemoteMedia(ctx, { accountId: account }, { force: true });
+  assert.equal(forced.fetched, 1);
+  const [again] = await ctx.database.db.select().from(mediaAttachments).where(eq(mediaAttachments.id, first));
+  assert.notEqual(again?.fileKey, cached?.fileKey);
+  assert.equal(await ctx.storage.exists(cached?.fileKey as string), false);
+  assert.ok(broken);
 });
