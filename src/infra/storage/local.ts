@@ -18,6 +18,16 @@ import {
   type StoredObject,
 } from './storage.ts';
 
+/** A stored file opened for serving (src/http/media-files.ts): its facts, then its bytes once. */
+export interface OpenedFile {
+  size: number;
+  lastModified: Date;
+  /** The bytes, all or `start`..`end` inclusive; the file is closed when the stream ends or fails. */
+  stream(range?: { start: number; end: number }): Readable;
+  /** Closes the file without reading it (HEAD, 304, 416). */
+  close(): Promise<void>;
+}
+
 export interface LocalStorageOptions {
   root: string;
   /** URL path the web role serves the root under, e.g. `/system`. */
@@ -84,6 +94,37 @@ export class LocalStorage implements Storage {
       }
       const contentType = mime.lookup(path) || undefined;
       return { body: handle.createReadStream(), contentType, size: info.size };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the file of `key` for the web role to serve, or null when there is none (a directory is
+   * none). Its size and date are those of the opened file, even if a put replaces it meanwhile.
+   */
+  async openFile(key: string): Promise<OpenedFile | null> {
+    const path = this.pathOf(key);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EISDIR') return null;
+      throw error;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        await handle.close();
+        return null;
+      }
+      return {
+        size: info.size,
+        lastModified: info.mtime,
+        stream: (range) => handle.createReadStream(range ?? {}),
+        close: () => handle.close(),
+      };
     } catch (error) {
       await handle.close();
       throw error;
