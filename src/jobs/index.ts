@@ -2,6 +2,7 @@ import type { Context } from '../domain/context.ts';
 import { JOBS } from '../domain/jobs.ts';
 import { registerFeedJobs, registerMuteJobs } from './feeds.ts';
 import { registerMailJobs } from './mail.ts';
+import { registerMediaHousekeepingJobs } from './media-housekeeping.ts';
 import { registerPasswordResetJob } from './password-reset.ts';
 import { JobRegistry } from './registry.ts';
 import { registerStatusJobs } from './statuses.ts';
@@ -30,5 +31,6 @@ export function createJobRegistry(ctx: Context): JobRegistry {
   registerFeedJobs(registry, ctx);
   registerMuteJobs(registry, ctx);
   registerStatusJobs(registry, ctx);
+  registerMediaHousekeepingJobs(registry, ctx);
   return registry;
 }
