@@ -329,7 +329,12 @@ export async function removeOrphans(
     try {
       assertValidPrefix(options.prefix);
     } catch (error) {
-      if (error instanceof InvalidStorageKeyError) throw new DomainError('unprocessable', error.message);
+      if (error instanceof InvalidStorageKeyError) {
+        throw new DomainError(
+          'unprocessable',
+          `Invalid prefix ${JSON.stringify(options.prefix)}: it ${error.reason}`,
+        );
+      }
       throw error;
     }
   }

@@ -44,10 +44,13 @@ export interface Storage {
 
 export class InvalidStorageKeyError extends Error {
   readonly key: string;
+  /** What is wrong with it, e.g. `is absolute`. */
+  readonly reason: string;
   constructor(key: string, reason: string) {
     super(`invalid storage key ${JSON.stringify(key)}: ${reason}`);
     this.name = 'InvalidStorageKeyError';
     this.key = key;
+    this.reason = reason;
   }
 }
 
@@ -73,8 +76,7 @@ export function assertValidPrefix(prefix: string): void {
   if (prefix === '') return;
   // `a/b/` is the start of `a/b/x`: checking the key it begins keeps one set of rules.
   const problem = keyProblem(typeof prefix === 'string' && prefix.endsWith('/') ? `${prefix}x` : prefix);
-  if (problem !== null)
-    throw new InvalidStorageKeyError(String(prefix), `is not a valid key prefix: it ${problem}`);
+  if (problem !== null) throw new InvalidStorageKeyError(String(prefix), problem);
 }
 
 function keyProblem(key: string): string | null {
