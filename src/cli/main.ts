@@ -184,8 +184,8 @@ export function buildProgram(): Command {
   db.command('export')
     .description('write the embedded database as SQL that psql loads into an empty PostgreSQL')
     .action(async () => {
-      const { exportDatabase } = await import('../db/export.ts');
-      process.stdout.write(await exportDatabase(loadConfig()));
+      const { dbExport } = await import('./commands/db.ts');
+      process.exitCode = await dbExport(loadConfig(), (sql) => process.stdout.write(sql), say);
     });
 
   program

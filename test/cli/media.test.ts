@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { dbExport, mediaNote } from '../../src/cli/commands/db.ts';
 import { humanSize, mediaCommand } from '../../src/cli/commands/media.ts';
 import { loadConfig, type StorageConfig } from '../../src/config/config.ts';
 import { newId } from '../../src/db/ids.ts';
@@ -196,6 +197,36 @@ describe('woolly media (in process)', () => {
     const bad = capture();
     assert.equal(await mediaCommand(ctx, { action: 'lookup', url: 'https://woolly.test/about' }, bad.io), 1);
     assert.deepEqual(bad.errors, ['error: Not a media URL']);
+  });
+
+  test('db export says the media files are not in the dump, and where they are', async () => {
+    const { root } = ctx.config.storage as Extract<StorageConfig, { kind: 'local' }>;
+    assert.equal(
+      mediaNote(ctx.config),
+      `Note: media files are not in this dump. They are in ${root}: copy that folder along with the dump (see docs/media.md).`,
+    );
+    const s3 = { kind: 's3', bucket: 'files', keyPrefix: 'woolly' } as StorageConfig;
+    assert.equal(
+      mediaNote({ storage: s3 }),
+      'Note: media files are not in this dump. They are in the S3 bucket files (under woolly/), which stays where it is (see docs/media.md).',
+    );
+    // With PostgreSQL there is no embedded database to dump: one line, exit 1, nothing written.
+    const written: string[] = [];
+    const said: string[] = [];
+    const postgres = loadConfig({
+      env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', LOCAL_DOMAIN: 'x.test' },
+      readFiles: false,
+    });
+    assert.equal(
+      await dbExport(
+        postgres,
+        (sql) => written.push(sql),
+        (line) => said.push(line),
+      ),
+      1,
+    );
+    assert.deepEqual(written, []);
+    assert.match(said[0]!, /use pg_dump/);
   });
 
   test('sizes read as Rails shows them', () => {
