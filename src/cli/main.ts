@@ -9,6 +9,7 @@ import type { Database } from '../db/database.ts';
 import { SchemaError } from '../db/migrate.ts';
 import type { QueueBackend } from '../infra/queue/queue.ts';
 import { isQueueName, QUEUE_NAMES, type QueueName } from '../infra/queue/queue.ts';
+import { registerMediaCommand } from './commands/media.ts';
 import { StartupError } from './roles/errors.ts';
 import type { RoleOptions } from './roles/run.ts';
 
@@ -183,8 +184,8 @@ export function buildProgram(): Command {
   db.command('export')
     .description('write the embedded database as SQL that psql loads into an empty PostgreSQL')
     .action(async () => {
-      const { exportDatabase } = await import('../db/export.ts');
-      process.stdout.write(await exportDatabase(loadConfig()));
+      const { dbExport } = await import('./commands/db.ts');
+      process.exitCode = await dbExport(loadConfig(), (sql) => process.stdout.write(sql), say);
     });
 
   program
@@ -292,6 +293,7 @@ export function buildProgram(): Command {
     });
 
   accountsCommands(program);
+  registerMediaCommand(program);
 
   program
     .command('feeds')

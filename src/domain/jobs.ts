@@ -42,6 +42,10 @@ export const JOBS = {
   scheduledStatuses: job<null>('scheduler', 'scheduled_statuses'),
   /** Periodic: prunes completed jobs of the database queue. */
   housekeeping: job<null>('scheduler', 'housekeeping'),
+  /** Periodic, daily: deletes local uploads never attached, a day after their upload. */
+  mediaCleanup: job<null>('scheduler', 'media_cleanup'),
+  /** Periodic, daily when MEDIA_CACHE_RETENTION_PERIOD is set: drops cached remote files past it. */
+  mediaCacheRetention: job<null>('scheduler', 'media_cache_retention'),
 } as const;
 
 /** Enqueues a job of one of the types above, with its data type checked. */

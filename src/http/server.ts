@@ -20,6 +20,7 @@ import { registerBodyParsers } from './body.ts';
 import { registerCors } from './cors.ts';
 import { sendError } from './errors.ts';
 import { healthRoutes } from './health.ts';
+import { mediaFileRoutes } from './media-files.ts';
 
 /**
  * The one HTTP entry of the web role (DESIGN.md §2): it builds the Fastify server and mounts the
@@ -151,6 +152,7 @@ export async function buildServer(ctx: Context, options: ServerOptions = {}): Pr
   healthRoutes(app);
   apiRoutes(app, ctx);
   pageRoutes(app, ctx);
+  mediaFileRoutes(app, ctx);
   if (options.streaming) {
     // Loaded only by the processes that stream (DESIGN.md §8): `woolly web` never loads ws.
     const { registerStreaming } = await import('../streaming/routes.ts');

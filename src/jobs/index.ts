@@ -3,6 +3,7 @@ import { JOBS } from '../domain/jobs.ts';
 import { registerFeedJobs, registerMuteJobs } from './feeds.ts';
 import { registerMailJobs } from './mail.ts';
 import { registerMediaJobs } from './media.ts';
+import { registerMediaHousekeepingJobs } from './media-housekeeping.ts';
 import { registerPasswordResetJob } from './password-reset.ts';
 import { JobRegistry } from './registry.ts';
 import { registerStatusJobs } from './statuses.ts';
@@ -32,5 +33,6 @@ export function createJobRegistry(ctx: Context): JobRegistry {
   registerMuteJobs(registry, ctx);
   registerStatusJobs(registry, ctx);
   registerMediaJobs(registry, ctx);
+  registerMediaHousekeepingJobs(registry, ctx);
   return registry;
 }

@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { type EventEmitter, once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, test } from 'node:test';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { fileURLToPath } from 'node:url';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import type { StorageConfig } from '../../src/config/config.ts';
 import { createStorage, InvalidStorageKeyError, type Storage } from '../../src/infra/storage/index.ts';
+import { S3Storage } from '../../src/infra/storage/s3.ts';
 
 const BUCKET = 'woolly-test';
 
@@ -52,6 +56,47 @@ function chunks(data: Buffer, size: number): Readable {
       for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
     })(),
   );
+}
+
+/** An s3rver in a child process with OpenSSL's legacy provider (see the paging test). */
+async function startLegacyS3rver(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'woolly-s3rver-'));
+  const script = `
+    const S3rver = require('s3rver');
+    const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1],
+      configureBuckets: [{ name: '${BUCKET}', configs: [] }] });
+    server.run().then((address) => process.stdout.write(address.port + '\\n'));
+    process.stdin.on('end', () => server.close().then(() => process.exit(0)));
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script, dir], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const [line] = (await Promise.race([
+    once(child.stdout, 'data'),
+    exited.then(() => {
+      throw new Error('the s3rver child exited before listening');
+    }),
+  ])) as [Buffer];
+  return {
+    endpoint: `http://127.0.0.1:${Number(line.toString().trim())}`,
+    async stop() {
+      child.stdin.end();
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+async function keysOf(items: AsyncIterable<{ key: string }>): Promise<string[]> {
+  return (await collect(items)).map((o) => o.key);
 }
 
 function contract(name: string, make: () => Promise<Harness>) {
@@ -153,6 +198,54 @@ function contract(name: string, make: () => Promise<Harness>) {
       }
     });
 
+    test('list gives the keys under a prefix, with sizes and dates', async () => {
+      const base = `listing/${randomBytes(4).toString('hex')}`;
+      const started = Date.now();
+      const stored: Record<string, number> = {
+        [`${base}/a/one.png`]: 1,
+        [`${base}/a/deep/er/two.mp4`]: 20,
+        [`${base}/ab.png`]: 300,
+        [`${base}/b/three.jpg`]: 4000,
+      };
+      for (const [key, size] of Object.entries(stored)) {
+        await storage.put(key, randomBytes(size), { contentType: 'application/octet-stream' });
+      }
+      const all = await collect(storage.list(`${base}/`));
+      assert.deepEqual(
+        all.map((o) => [o.key, o.size]).sort(),
+        Object.entries(stored).sort(),
+        'every object under the prefix, with its size',
+      );
+      for (const object of all) {
+        assert.ok(object.lastModified instanceof Date);
+        // Second-granular on S3: a generous window, this is about the value, not speed.
+        assert.ok(Math.abs(object.lastModified.getTime() - started) < 10 * 60_000, object.key);
+      }
+      assert.deepEqual((await keysOf(storage.list(`${base}/a/`))).sort(), [
+        `${base}/a/deep/er/two.mp4`,
+        `${base}/a/one.png`,
+      ]);
+      // A plain string prefix, as S3's: `a` matches the directory `a/` and the file `ab.png`.
+      assert.deepEqual((await keysOf(storage.list(`${base}/a`))).sort(), [
+        `${base}/a/deep/er/two.mp4`,
+        `${base}/a/one.png`,
+        `${base}/ab.png`,
+      ]);
+      assert.deepEqual(await keysOf(storage.list(`${base}/b/three`)), [`${base}/b/three.jpg`]);
+      assert.deepEqual(await keysOf(storage.list(`${base}/nothing/`)), []);
+      assert.deepEqual(await keysOf(storage.list(`${base}/a/one.png/`)), [], 'a file is not a directory');
+      const everything = await keysOf(storage.list(''));
+      for (const key of Object.keys(stored)) assert.ok(everything.includes(key), `'' lists ${key}`);
+      await storage.delete([`${base}/a/one.png`]);
+      assert.deepEqual(await keysOf(storage.list(`${base}/a/`)), [`${base}/a/deep/er/two.mp4`]);
+    });
+
+    test('list refuses prefixes that are not the start of a key', async () => {
+      for (const prefix of ['../', '/etc', 'media/../', 'media//', 'a\\b', 'C:/x', 'x\0y', './a']) {
+        await assert.rejects(collect(storage.list(prefix)), InvalidStorageKeyError, JSON.stringify(prefix));
+      }
+    });
+
     test('url gives the public address of the object', async () => {
       const key = uniqueKey('original.png');
       assert.equal(storage.url(key), h.expectedUrl(key));
@@ -205,6 +298,36 @@ describe('local storage specifics', () => {
       storage.url('accounts/avatars/1/original/a b.png'),
       'https://cdn.example.test/system/accounts/avatars/1/original/a%20b.png',
     );
+  });
+
+  test('list skips temporary files, symbolic links and names no key could have', async () => {
+    const root = join(parent, 'walk');
+    const storage = await createStorage(
+      { kind: 'local', root, urlPath: '/system', cdnHost: undefined },
+      'https://x.test',
+    );
+    await storage.put('accounts/avatars/1/original/a.png', Buffer.from('avatar'), {
+      contentType: 'image/png',
+    });
+    const dir = join(root, 'accounts', 'avatars', '1', 'original');
+    await writeFile(join(dir, '.tmp-0123456789abcdef'), 'half written');
+    await writeFile(join(dir, 'back\\slash.png'), 'not a key');
+    const outside = join(parent, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.txt'), 'not ours');
+    await symlink(outside, join(root, 'accounts', 'linked-dir'));
+    await symlink(join(outside, 'secret.txt'), join(dir, 'linked.png'));
+    assert.deepEqual(await keysOf(storage.list('')), ['accounts/avatars/1/original/a.png']);
+    assert.deepEqual(await keysOf(storage.list('accounts/linked-dir/')), []);
+  });
+
+  test('list of a missing root is empty', async () => {
+    const storage = await createStorage(
+      { kind: 'local', root: join(parent, 'never-made'), urlPath: '/system', cdnHost: undefined },
+      'https://x.test',
+    );
+    assert.deepEqual(await keysOf(storage.list('')), []);
+    assert.deepEqual(await keysOf(storage.list('media_attachments/')), []);
   });
 
   test('delete prunes directories it left empty, but not the root or non-empty ones', async () => {
@@ -295,6 +418,78 @@ describe('s3 storage', () => {
       assert.equal(await storage.exists(key), false);
     } finally {
       raw.destroy();
+      await storage.close();
+    }
+  });
+
+  test('list pages through the bucket and stays inside the key prefix', async () => {
+    // s3rver makes its continuation tokens with DES, which OpenSSL 3 only has in its legacy
+    // provider: this test's server runs in a child process that loads it.
+    const paging = await startLegacyS3rver();
+    const base = `paged/${randomBytes(4).toString('hex')}`;
+    const raw = new S3Client({
+      region: 'us-east-1',
+      endpoint: paging.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    const tenant = new S3Storage(
+      { ...config, endpoint: paging.endpoint, keyPrefix: 'tenant-b' },
+      { listPageSize: 2 },
+    );
+    try {
+      const keys = ['1.png', '2.png', '3.png', '4.png', '5.png'].map((name) => `${base}/${name}`);
+      for (const key of keys) await tenant.put(key, Buffer.from(key), { contentType: 'image/png' });
+      // Objects beside the tenant's prefix, and a "folder" placeholder, are not the tenant's keys.
+      await raw.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `${base}/9.png`, Body: Buffer.from('other') }),
+      );
+      await raw.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `tenant-bb/${base}/9.png`, Body: Buffer.from('other') }),
+      );
+      await raw.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `tenant-b/${base}-dir/`, Body: Buffer.alloc(0) }),
+      );
+      const listed = await collect(tenant.list(`${base}/`));
+      assert.deepEqual(listed.map((o) => o.key).sort(), keys);
+      assert.deepEqual(
+        listed.map((o) => o.size),
+        keys.map((k) => k.length),
+      );
+      assert.deepEqual((await keysOf(tenant.list(''))).sort(), keys);
+    } finally {
+      raw.destroy();
+      await tenant.close();
+      await paging.stop();
+    }
+  });
+
+  test('a stream of unknown length goes up as a multipart upload', async () => {
+    const storage = await createStorage(config, 'https://example.test');
+    const events: { name: string; key: string }[] = [];
+    const onEvent = (event: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
+      for (const record of event.Records) events.push({ name: record.eventName, key: record.s3.object.key });
+    };
+    (server as unknown as EventEmitter).on('event', onEvent);
+    try {
+      const large = uniqueKey('large.mp4');
+      const small = uniqueKey('small.png');
+      await storage.put(large, chunks(randomBytes(5 * 1024 * 1024 + 1), 64 * 1024), {
+        contentType: 'video/mp4',
+      });
+      await storage.put(small, Buffer.from('small'), { contentType: 'image/png' });
+      // s3rver announces a completed multipart upload as a POST, a PutObject as a PUT.
+      assert.deepEqual(
+        events.filter((e) => e.key === large).map((e) => e.name),
+        ['ObjectCreated:Post'],
+      );
+      assert.deepEqual(
+        events.filter((e) => e.key === small).map((e) => e.name),
+        ['ObjectCreated:Put'],
+      );
+      assert.equal((await storage.get(large))?.size, 5 * 1024 * 1024 + 1);
+    } finally {
+      (server as unknown as EventEmitter).off('event', onEvent);
       await storage.close();
     }
   });

@@ -57,3 +57,32 @@ export async function dbStatus(config: Config, out: (line: string) => void): Pro
     await database.close();
   }
 }
+
+/**
+ * `woolly db export`: the embedded database as SQL on standard output, and on standard error a note
+ * that the media files are not in it, and where they are (a move copies them separately).
+ */
+export async function dbExport(
+  config: Config,
+  write: (sql: string) => void,
+  say: (line: string) => void,
+): Promise<number> {
+  if (config.database.kind !== 'pglite') {
+    say('woolly db export dumps the embedded database; with PostgreSQL configured, use pg_dump');
+    return 1;
+  }
+  // pg_dump (WebAssembly) is loaded only by this command.
+  const { exportDatabase } = await import('../../db/export.ts');
+  write(await exportDatabase(config));
+  say(mediaNote(config));
+  return 0;
+}
+
+export function mediaNote(config: Pick<Config, 'storage'>): string {
+  const storage = config.storage;
+  const where =
+    storage.kind === 'local'
+      ? `in ${storage.root}: copy that folder along with the dump`
+      : `in the S3 bucket ${storage.bucket}${storage.keyPrefix ? ` (under ${storage.keyPrefix}/)` : ''}, which stays where it is`;
+  return `Note: media files are not in this dump. They are ${where} (see docs/media.md).`;
+}

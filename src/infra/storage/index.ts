@@ -2,7 +2,7 @@ import type { StorageConfig } from '../../config/config.ts';
 import { LocalStorage } from './local.ts';
 import type { Storage } from './storage.ts';
 
-export type { PutOptions, Storage, StoredObject } from './storage.ts';
+export type { ListedObject, PutOptions, Storage, StoredObject } from './storage.ts';
 export { InvalidStorageKeyError } from './storage.ts';
 
 /**

@@ -1,18 +1,32 @@
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mime from 'mime-types';
 import {
   assertValidKey,
+  assertValidPrefix,
   encodeKey,
   InvalidStorageKeyError,
+  isValidKey,
+  type ListedObject,
   type PutOptions,
   type Storage,
   type StoredObject,
 } from './storage.ts';
+
+/** A stored file opened for serving (src/http/media-files.ts): its facts, then its bytes once. */
+export interface OpenedFile {
+  size: number;
+  lastModified: Date;
+  /** The bytes, all or `start`..`end` inclusive; the file is closed when the stream ends or fails. */
+  stream(range?: { start: number; end: number }): Readable;
+  /** Closes the file without reading it (HEAD, 304, 416). */
+  close(): Promise<void>;
+}
 
 export interface LocalStorageOptions {
   root: string;
@@ -86,6 +100,37 @@ export class LocalStorage implements Storage {
     }
   }
 
+  /**
+   * Opens the file of `key` for the web role to serve, or null when there is none (a directory is
+   * none). Its size and date are those of the opened file, even if a put replaces it meanwhile.
+   */
+  async openFile(key: string): Promise<OpenedFile | null> {
+    const path = this.pathOf(key);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EISDIR') return null;
+      throw error;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        await handle.close();
+        return null;
+      }
+      return {
+        size: info.size,
+        lastModified: info.mtime,
+        stream: (range) => handle.createReadStream(range ?? {}),
+        close: () => handle.close(),
+      };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
   async delete(keys: string[]): Promise<void> {
     const paths = keys.map((key) => this.pathOf(key));
     for (const path of paths) {
@@ -105,6 +150,43 @@ export class LocalStorage implements Storage {
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    assertValidPrefix(prefix);
+    // From the root down, entering only directories on the prefix's path or inside it, so that a
+    // symbolic link on the way is never followed (a link's entry is not a directory).
+    const pending = [''];
+    while (pending.length > 0) {
+      const dirKey = pending.pop() as string;
+      const dirPath = dirKey === '' ? this.root : join(this.root, dirKey);
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dirPath, { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error)) continue; // removed while we walked, or never there
+        throw error;
+      }
+      for (const entry of entries) {
+        const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
+        if (entry.isDirectory()) {
+          // Descend where keys may start with the prefix: above it (`a/` for `a/b/`) or inside it.
+          if (prefix.startsWith(`${key}/`) || `${key}/`.startsWith(prefix)) pending.push(key);
+          continue;
+        }
+        // Symbolic links and other non-files are never ours; neither are names no key could have.
+        if (!entry.isFile() || entry.name.startsWith('.tmp-') || !key.startsWith(prefix) || !isValidKey(key))
+          continue;
+        let info: Awaited<ReturnType<typeof stat>>;
+        try {
+          info = await stat(join(dirPath, entry.name));
+        } catch (error) {
+          if (isMissing(error)) continue;
+          throw error;
+        }
+        yield { key, size: info.size, lastModified: info.mtime };
+      }
     }
   }
 

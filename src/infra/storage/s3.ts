@@ -3,13 +3,22 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   type ObjectCannedACL,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../../config/config.ts';
-import { assertValidKey, type PutOptions, type Storage, type StoredObject } from './storage.ts';
+import {
+  assertValidKey,
+  assertValidPrefix,
+  isValidKey,
+  type ListedObject,
+  type PutOptions,
+  type Storage,
+  type StoredObject,
+} from './storage.ts';
 import { storageUrl } from './urls.ts';
 
 export type S3StorageConfig = Extract<StorageConfig, { kind: 's3' }>;
@@ -19,9 +28,12 @@ export class S3Storage implements Storage {
   private readonly client: S3Client;
   private readonly config: S3StorageConfig;
   private readonly keyPrefix: string;
+  private readonly listPageSize: number;
 
-  constructor(config: S3StorageConfig) {
+  /** `listPageSize`: keys per ListObjectsV2 request (S3's maximum, 1000, unless a test wants pages). */
+  constructor(config: S3StorageConfig, options: { listPageSize?: number } = {}) {
     this.config = config;
+    this.listPageSize = options.listPageSize ?? 1000;
     this.keyPrefix = config.keyPrefix.replace(/^\/+|\/+$/g, '');
     this.client = new S3Client({
       region: config.region,
@@ -96,6 +108,31 @@ export class S3Storage implements Storage {
       if (isNotFound(error)) return false;
       throw error;
     }
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    assertValidPrefix(prefix);
+    const base = this.keyPrefix === '' ? '' : `${this.keyPrefix}/`;
+    let continuationToken: string | undefined;
+    do {
+      // A page at a time; the token carries on where the page ended.
+      const out = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.config.bucket,
+          Prefix: `${base}${prefix}`,
+          MaxKeys: this.listPageSize,
+          ContinuationToken: continuationToken,
+        }),
+      );
+      for (const object of out.Contents ?? []) {
+        if (object.Key === undefined || !object.Key.startsWith(base)) continue;
+        const key = object.Key.slice(base.length);
+        // "Folder" placeholders (`a/b/`) and names no key could have are not ours.
+        if (!isValidKey(key)) continue;
+        yield { key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+      }
+      continuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
   }
 
   url(key: string): string {
