@@ -9,6 +9,7 @@ import { loadConfig, type StorageConfig } from '../../src/config/config.ts';
 import { newId } from '../../src/db/ids.ts';
 import { openDatabaseForCommand } from '../../src/db/index.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { mediaAttachments } from '../../src/db/schema/index.ts';
 import { mediaKey } from '../../src/domain/media/keys.ts';
 import { createTestUser } from '../support/accounts.ts';
 import { cleanEnv, runWoolly, tempDir } from '../support/cli.ts';
@@ -152,6 +153,33 @@ describe('woolly media (in process)', () => {
     assert.deepEqual(refused.errors, ['error: Invalid prefix "/etc": it is absolute']);
   });
 
+  test('refresh counts what it would fetch, and names an unknown account', async () => {
+    const remote = await insertRemoteAccount(ctx, { username: 'far', domain: 'refresh.example' });
+    await ctx.database.db
+      .insert(mediaAttachments)
+      .values({ id: newId(), accountId: remote, type: 'image', remoteUrl: 'https://refresh.example/a.png' });
+    const dry = capture();
+    assert.equal(
+      await mediaCommand(
+        ctx,
+        { action: 'refresh', account: 'far@refresh.example', force: false, dryRun: true },
+        dry.io,
+      ),
+      0,
+    );
+    assert.deepEqual(dry.lines, ['Would fetch 1 media attachment of 1 (DRY RUN)']);
+    const unknown = capture();
+    assert.equal(
+      await mediaCommand(
+        ctx,
+        { action: 'refresh', account: 'nobody@refresh.example', force: false, dryRun: true },
+        unknown.io,
+      ),
+      1,
+    );
+    assert.deepEqual(unknown.errors, ['error: No remote account nobody@refresh.example']);
+  });
+
   test('usage prints a table of files and sizes, and where they are', async () => {
     await ctx.database.query('delete from media_attachments');
     await ctx.database.query('update accounts set avatar_key = null, header_key = null');
@@ -245,6 +273,8 @@ describe('woolly media (the command)', () => {
     for (const [args, message] of [
       [['media', 'remove', '--days', 'week'], /--days expects a whole number/],
       [['media', 'remove', '--prune-profiles', '--remove-headers'], /cannot be used together/],
+      [['media', 'refresh'], /Specify the source of media attachments/],
+      [['media', 'refresh', '--account', 'alice'], /user@domain/],
     ] as const) {
       const r = await runWoolly([...args], { env });
       assert.equal(r.code, 2, r.stderr);

@@ -27,7 +27,17 @@ export type MediaArgs =
     }
   | { action: 'remove-orphans'; prefix?: string; dryRun: boolean }
   | { action: 'usage' }
-  | { action: 'lookup'; url: string };
+  | { action: 'lookup'; url: string }
+  | {
+      action: 'refresh';
+      /** `user@domain` of a remote account. */
+      account?: string;
+      domain?: string;
+      statusId?: string;
+      days?: number;
+      force: boolean;
+      dryRun: boolean;
+    };
 
 export interface MediaOutput {
   out: (line: string) => void;
@@ -90,6 +100,33 @@ export async function mediaCommand(
           storage.kind === 'local'
             ? `Files are stored in ${storage.root}`
             : `Files are stored in the S3 bucket ${storage.bucket}${storage.keyPrefix ? ` under ${storage.keyPrefix}/` : ''}`,
+        );
+        return 0;
+      }
+      case 'refresh': {
+        const { refreshRemoteMedia } = await import('../../domain/media/remote.ts');
+        let accountId: string | undefined;
+        if (args.account !== undefined) {
+          accountId = await housekeeping.remoteAccountId(deps, args.account);
+          if (accountId === undefined) {
+            io.err(`error: No remote account ${args.account}`);
+            return 1;
+          }
+        }
+        const result = await refreshRemoteMedia(
+          deps,
+          {
+            ...(accountId !== undefined ? { accountId } : {}),
+            ...(args.domain !== undefined ? { domain: args.domain } : {}),
+            ...(args.statusId !== undefined ? { statusId: args.statusId } : {}),
+            ...(args.days !== undefined ? { days: args.days } : {}),
+          },
+          { force: args.force, dryRun: args.dryRun, onProgress: bar.update },
+        );
+        bar.done();
+        const failed = result.failed > 0 ? `; ${plural(result.failed, 'file')} could not be fetched` : '';
+        io.out(
+          `${args.dryRun ? 'Would fetch' : 'Fetched'} ${plural(result.fetched, 'media attachment')} of ${result.considered}${failed}${dryRunSuffix(args.dryRun)}`,
         );
         return 0;
       }
@@ -241,7 +278,7 @@ export function registerMediaCommand(program: Command): void {
   };
   const media = program
     .command('media')
-    .description('media files: remove cached remote files and orphans, usage, lookup');
+    .description('media files: remove cached remote files and orphans, refresh the cache, usage, lookup');
 
   media
     .command('remove')
@@ -309,6 +346,49 @@ export function registerMediaCommand(program: Command): void {
     .command('usage')
     .description('files and bytes of local and remote media, avatars and headers')
     .action(() => run({ action: 'usage' }));
+
+  media
+    .command('refresh')
+    .description(
+      'fetch remote media attachments into the cache again: those not cached, or all with --force (give at least one of --account, --domain, --status, --days)',
+    )
+    .option('--account <acct>', 'the attachments of one remote account (user@domain)')
+    .option('--domain <domain>', 'the attachments of every account of a domain')
+    .option('--status <id>', "one status's attachments")
+    .option('-d, --days <n>', 'attachments created in the last N days')
+    .option('--force', 'fetch again even what is cached')
+    .option('--dry-run', 'count what would be fetched, fetch nothing')
+    .action(
+      (opts: {
+        account?: string;
+        domain?: string;
+        status?: string;
+        days?: string;
+        force?: boolean;
+        dryRun?: boolean;
+      }) => {
+        if (
+          opts.account === undefined &&
+          opts.domain === undefined &&
+          opts.status === undefined &&
+          opts.days === undefined
+        )
+          throw usage('Specify the source of media attachments: --account, --domain, --status or --days');
+        if (opts.status !== undefined && !/^\d{1,19}$/.test(opts.status))
+          throw usage('--status expects a status id');
+        if (opts.account !== undefined && !/^@?[^@\s]+@[^@\s]+$/.test(opts.account))
+          throw usage('--account expects a remote account as user@domain');
+        return run({
+          action: 'refresh',
+          ...(opts.account !== undefined ? { account: opts.account.replace(/^@/, '') } : {}),
+          ...(opts.domain !== undefined ? { domain: opts.domain } : {}),
+          ...(opts.status !== undefined ? { statusId: opts.status } : {}),
+          ...(opts.days !== undefined ? { days: parseDays(opts.days) } : {}),
+          force: opts.force === true,
+          dryRun: opts.dryRun === true,
+        });
+      },
+    );
 
   media
     .command('lookup <url>')

@@ -14,7 +14,7 @@ import { enqueueJob, JOBS } from '../jobs.ts';
 import { MEDIA_LIMITS } from '../limits.ts';
 import { tooLong, Validator } from '../validation.ts';
 import { type MediaCollection, type MediaStyle, mediaKey } from './keys.ts';
-import { mediaProcessor } from './processor.ts';
+import { type MediaContext, mediaProcessor } from './processor.ts';
 import type { MediaAttachmentRecord } from './records.ts';
 import type { MediaMeta, MediaType } from './types.ts';
 import type { UploadedFile } from './upload.ts';
@@ -280,7 +280,7 @@ type StoredFileColumns = Pick<
 
 /** Processes a file and stores what comes out; the row's file columns, ready to write. */
 export async function processAndStore(
-  ctx: Context,
+  ctx: MediaContext,
   id: string,
   collection: MediaCollection,
   path: string,

@@ -5,6 +5,7 @@ import { assertValidPrefix, InvalidStorageKeyError, type ListedObject } from '..
 import type { Context } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import { accountUrl, localStatusUris } from '../uris.ts';
+import type { MediaContext } from './processor.ts';
 
 /**
  * Media housekeeping, tootctl media's work and Mastodon's media vacuum: unattached uploads, the
@@ -16,7 +17,7 @@ import { accountUrl, localStatusUris } from '../uris.ts';
  * between the two leaves files no row refers to, which `removeOrphans` finds; the reverse order
  * could leave rows pointing at files that are gone.
  */
-export type HousekeepingContext = Pick<Context, 'database' | 'storage' | 'config' | 'log'>;
+export type HousekeepingContext = MediaContext;
 
 export interface HousekeepingCounts {
   /** Stored files removed. */
@@ -719,4 +720,23 @@ function checkDate(date: Date): Date {
     throw new DomainError('unprocessable', 'expected a valid date');
   }
   return date;
+}
+
+/** A remote account's id from its `user@domain` (as tootctl's --account takes it). */
+export async function remoteAccountId(
+  ctx: Pick<Context, 'database'>,
+  acct: string,
+): Promise<string | undefined> {
+  const [username, domain] = acct.replace(/^@/, '').split('@');
+  if (!username || !domain) return undefined;
+  const [row] = await ctx.database.db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(
+      and(
+        sql`lower(${accounts.username}) = ${username.toLowerCase()}`,
+        sql`lower(${accounts.domain}) = ${domain.toLowerCase()}`,
+      ),
+    );
+  return row?.id;
 }

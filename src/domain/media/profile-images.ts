@@ -6,7 +6,7 @@ import type { Context } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import { Validator } from '../validation.ts';
 import { mediaKey } from './keys.ts';
-import { mediaProcessor } from './processor.ts';
+import { type MediaContext, mediaProcessor } from './processor.ts';
 import type { UploadedFile } from './upload.ts';
 
 /**
@@ -42,7 +42,7 @@ export function checkProfileImage(v: Validator, kind: ProfileImageKind, file: Up
  * delete once the row points at the new ones (profileImageKeys).
  */
 export async function storeProfileImage(
-  ctx: Context,
+  ctx: MediaContext,
   accountId: string,
   kind: ProfileImageKind,
   path: string,

@@ -10,7 +10,7 @@ import { DomainError } from '../errors.ts';
 import { enqueueJob, JOBS } from '../jobs.ts';
 import { MEDIA_LIMITS } from '../limits.ts';
 import { processAndStore } from './attachments.ts';
-import { mediaProcessor } from './processor.ts';
+import { type MediaContext, mediaProcessor } from './processor.ts';
 import {
   PROFILE_IMAGE_SIZE_LIMIT,
   type ProfileImageKind,
@@ -29,7 +29,7 @@ import type { MediaAttachmentRecord } from './records.ts';
 const FETCH_TIMEOUT_MS = 30_000;
 
 async function download<T>(
-  ctx: Context,
+  ctx: MediaContext,
   url: string,
   maxBytes: number,
   work: (path: string) => Promise<T>,
@@ -55,7 +55,7 @@ async function download<T>(
  * leave the attachment as it was; others throw, for the job to retry.
  */
 export async function cacheRemoteAttachment(
-  ctx: Context,
+  ctx: MediaContext,
   id: string,
   options: { force?: boolean } = {},
 ): Promise<MediaAttachmentRecord | undefined> {
@@ -96,7 +96,7 @@ export async function cacheRemoteAttachment(
 }
 
 /** Fetches a remote account's avatar and header into the cache, replacing what was there. */
-export async function cacheRemoteProfileImages(ctx: Context, accountId: string): Promise<void> {
+export async function cacheRemoteProfileImages(ctx: MediaContext, accountId: string): Promise<void> {
   const [account] = await ctx.database.db.select().from(accounts).where(eq(accounts.id, accountId));
   if (account === undefined || account.domain === null) return;
   for (const kind of ['avatar', 'header'] as ProfileImageKind[]) {
@@ -192,7 +192,7 @@ export interface RefreshResult {
  * time, reporting progress; failures are counted, not thrown.
  */
 export async function refreshRemoteMedia(
-  ctx: Context,
+  ctx: MediaContext,
   selection: RefreshSelection,
   options: { force?: boolean; dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RefreshResult> {
