@@ -28,6 +28,8 @@ export const JOBS = {
   pollExpiration: job<{ pollId: string; expiresAt: string }>('default', 'poll_expiration'),
   /** An upload stored as is (video, audio, GIF) is processed into what clients play. */
   processMedia: job<{ mediaAttachmentId: string }>('default', 'process_media'),
+  /** Stored files whose rows are gone (a deleted account's media, avatar and header). */
+  removeMediaFiles: job<{ keys: string[] }>('default', 'remove_media_files'),
   /** A remote attachment's file is fetched into the cache (Mastodon's RedownloadMediaWorker). */
   fetchRemoteMedia: job<{ mediaAttachmentId: string }>('pull', 'fetch_remote_media'),
   /** A remote account's avatar and header are fetched into the cache. */

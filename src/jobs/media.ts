@@ -6,12 +6,18 @@ import type { JobRegistry } from './registry.ts';
 
 /**
  * Media jobs: `default`/`process_media` {mediaAttachmentId} (an upload stored as sent, turned into
- * what clients play), `pull`/`fetch_remote_media` {mediaAttachmentId} and
+ * what clients play), `default`/`remove_media_files` {keys} (files whose rows are gone), `pull`/`fetch_remote_media` {mediaAttachmentId} and
  * `pull`/`fetch_remote_profile_images` {accountId} (the remote media cache).
  */
 export function registerMediaJobs(registry: JobRegistry, ctx: Context): void {
   registry.register(JOBS.processMedia, async (data) => {
     await processQueuedMedia(ctx, idOf(data, 'mediaAttachmentId', JOBS.processMedia.name));
+  });
+  registry.register(JOBS.removeMediaFiles, async (data) => {
+    const keys = (data as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string'))
+      throw new Error(`${JOBS.removeMediaFiles.name} needs {keys: string[]}`);
+    await ctx.storage.delete(keys);
   });
   registry.register(JOBS.fetchRemoteMedia, async (data) => {
     await cacheRemoteAttachment(ctx, idOf(data, 'mediaAttachmentId', JOBS.fetchRemoteMedia.name));

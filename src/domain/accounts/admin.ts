@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { newId } from '../../db/ids.ts';
-import { accounts, oauthAccessTokens, oauthApplications, users, webSessions } from '../../db/schema/index.ts';
+import {
+  accounts,
+  mediaAttachments,
+  oauthAccessTokens,
+  oauthApplications,
+  users,
+  webSessions,
+} from '../../db/schema/index.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import { type IssuedToken, issueAccessToken } from '../auth/tokens.ts';
 import type { Context } from '../context.ts';
 import { DomainError, notFound } from '../errors.ts';
+import { enqueueJob, JOBS } from '../jobs.ts';
+import { profileImageKeys } from '../media/profile-images.ts';
 import { getSettings } from '../settings/settings.ts';
 import { Validator } from '../validation.ts';
 import { insertLocalUser } from './create.ts';
@@ -177,9 +186,28 @@ export async function adminModifyAccount(
 }
 
 /** Removes a local account, its user and everything that hangs off them (tokens, sessions, apps). */
-export async function adminDeleteAccount(ctx: StreamingCtx, username: string): Promise<AccountRecord> {
+export async function adminDeleteAccount(
+  ctx: StreamingCtx & Pick<Context, 'queue'>,
+  username: string,
+): Promise<AccountRecord> {
   const { account } = await localUser(ctx, username);
+  // Its files go with it: the rows cascade, the stored files would otherwise stay as orphans.
+  const media = await ctx.database.db
+    .select({
+      fileKey: mediaAttachments.fileKey,
+      smallKey: mediaAttachments.smallKey,
+      thumbnailKey: mediaAttachments.thumbnailKey,
+    })
+    .from(mediaAttachments)
+    .where(eq(mediaAttachments.accountId, account.id));
   await ctx.database.db.delete(accounts).where(eq(accounts.id, account.id));
+  const files = [
+    ...media.flatMap((m) => [m.fileKey, m.smallKey, m.thumbnailKey]),
+    ...profileImageKeys(account, 'avatar'),
+    ...profileImageKeys(account, 'header'),
+  ].filter((k): k is string => k !== null);
+  // A worker removes them (the command that deletes may not hold the storage credentials).
+  if (files.length > 0) await enqueueJob(ctx, JOBS.removeMediaFiles, { keys: files });
   await ctx.streams.accountClosed(account.id);
   return account;
 }
