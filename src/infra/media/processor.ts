@@ -118,6 +118,23 @@ function heicRefused(): MediaProcessingError {
   );
 }
 
+interface Identification {
+  identified: Identified;
+  sniffed: Sniffed;
+  head: Buffer;
+  header?: ImageHeader;
+  facts?: ProbeFacts;
+}
+
+/** Identifications remembered for process(); a handful covers uploads in flight. */
+const RECENT_IDENTIFICATIONS = 32;
+
+/** Changes when the file is replaced or rewritten. */
+async function fileKey(path: string): Promise<string> {
+  const info = await stat(path, { bigint: true });
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
 async function fileOf(path: string, contentType: string, extension: string): Promise<ProcessedFile> {
   return { path, contentType, extension, size: (await stat(path)).size };
 }
@@ -130,6 +147,7 @@ class Processor implements MediaProcessor {
   readonly #ffmpegSlots: Semaphore;
   readonly #probeSlots = new Semaphore(CONCURRENT_PROBES);
   readonly #imageSlots = new Semaphore(CONCURRENT_IMAGES);
+  readonly #recent = new Map<string, { key: string; found: Identification }>();
   #closed = false;
   readonly #running = new Set<Promise<unknown>>();
 
@@ -225,16 +243,26 @@ class Processor implements MediaProcessor {
   }
 
   identify(path: string): Promise<Identified> {
-    return this.#track(async () => (await this.#identify(path)).identified);
+    return this.#track(async () => {
+      const found = (await this.#recentIdentification(path)) ?? (await this.#identify(path));
+      // Kept for the process() call that usually follows, so that it need not run ffprobe again.
+      const key = await fileKey(path);
+      this.#recent.delete(path);
+      this.#recent.set(path, { key, found });
+      if (this.#recent.size > RECENT_IDENTIFICATIONS) this.#recent.delete(this.#recent.keys().next().value!);
+      return found.identified;
+    });
   }
 
-  async #identify(path: string): Promise<{
-    identified: Identified;
-    sniffed: Sniffed;
-    head: Buffer;
-    header?: ImageHeader;
-    facts?: ProbeFacts;
-  }> {
+  /** What identify() found for this file, if the file has not changed since. */
+  async #recentIdentification(path: string): Promise<Identification | null> {
+    const recent = this.#recent.get(path);
+    if (!recent) return null;
+    this.#recent.delete(path);
+    return recent.key === (await fileKey(path)) ? recent.found : null;
+  }
+
+  async #identify(path: string): Promise<Identification> {
     const head = await readHead(path);
     const sniffed = sniff(head);
     switch (sniffed.family) {
@@ -279,7 +307,7 @@ class Processor implements MediaProcessor {
 
   process(path: string, identified: Identified): Promise<ProcessedMedia> {
     return this.#track(async () => {
-      const found = await this.#identify(path);
+      const found = (await this.#recentIdentification(path)) ?? (await this.#identify(path));
       if (found.identified.kind !== identified.kind) {
         throw new Error(`process() was given a ${identified.kind} but the file is ${found.identified.kind}`);
       }
@@ -344,22 +372,26 @@ class Processor implements MediaProcessor {
     });
   }
 
-  /** An H.264 MP4 from `input`: copied when Mastodon's passthrough rules allow, else re-encoded. */
+  /**
+   * An H.264 MP4 from `input` — copied when Mastodon's passthrough rules allow, else re-encoded —
+   * and the first frame as a PNG within 640×640 (Mastodon's VIDEO_STYLES[:small]). A re-encode
+   * writes both in one run, from the same decoded frames.
+   */
   async #encodeMp4(
     input: { path: string; demuxer: string },
     facts: ProbeFacts,
     options: { withAudio: boolean; passthrough: boolean },
-    output: string,
+    output: { video: string; frame: string },
   ): Promise<void> {
     const video = facts.video!;
     const args = ['-f', input.demuxer, '-i', `file:${input.path}`, '-map', '0:V:0'];
+    const filters: string[] = [];
     if (options.withAudio) args.push('-map', '0:a:0?');
     else args.push('-an');
     args.push('-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn');
     if (options.passthrough) {
       args.push('-c', 'copy');
     } else {
-      const filters: string[] = [];
       const target = fitToPixels(video.width, video.height, PROCESSING_LIMITS.videoMatrixLimit);
       if (target) filters.push(`scale=${target.width}:${target.height}`);
       // H.264 in 4:2:0 needs even sides; cropping a pixel avoids the blur of scaling (Mastodon's choice).
@@ -393,26 +425,27 @@ class Processor implements MediaProcessor {
       if (highRate || !options.withAudio) args.push('-fps_mode', 'vfr');
       if (options.withAudio) args.push('-c:a', 'aac', '-b:a', String(AUDIO_BITRATE));
     }
-    args.push('-movflags', '+faststart', '-f', 'mp4', '-y', `file:${output}`);
-    await this.#ffmpeg(args);
+    args.push('-movflags', '+faststart', '-f', 'mp4', '-y', `file:${output.video}`);
+    if (options.passthrough) {
+      await this.#ffmpeg(args);
+      // A copy decodes nothing; a separate run decodes just the first frame.
+      await this.#ffmpeg(['-f', 'mov', '-i', `file:${output.video}`, ...this.#frameOutput(output.frame, [])]);
+    } else {
+      // The frame goes through the same scale and crop, so that it matches the video.
+      await this.#ffmpeg([...args, ...this.#frameOutput(output.frame, filters)]);
+    }
   }
 
-  /** The first frame as a PNG within 640×640 (Mastodon's VIDEO_STYLES[:small]), its facts and blurhash. */
-  async #videoSmall(
-    videoPath: string,
-    dir: string,
-  ): Promise<{ file: ProcessedFile; meta: MediaDimensions; blurhash: string }> {
+  /** Output options writing the first video frame as a PNG within the preview box. */
+  #frameOutput(path: string, filters: string[]): string[] {
     const box = PROCESSING_LIMITS.videoSmallBox;
-    const path = join(dir, 'small.png');
-    await this.#ffmpeg([
-      '-f',
-      'mov',
-      '-i',
-      `file:${videoPath}`,
+    return [
       '-map',
       '0:V:0',
+      '-map_metadata',
+      '-1',
       '-vf',
-      `scale='min(${box},iw)':'min(${box},ih)':force_original_aspect_ratio=decrease`,
+      [...filters, `scale='min(${box},iw)':'min(${box},ih)':force_original_aspect_ratio=decrease`].join(','),
       '-frames:v',
       '1',
       '-c:v',
@@ -421,27 +454,34 @@ class Processor implements MediaProcessor {
       'image2',
       '-y',
       `file:${path}`,
-    ]);
-    const header = await readImageHeader(path);
-    const blurhash = await this.#images(() => blurhashOf(path));
-    return {
-      file: await fileOf(path, 'image/png', 'png'),
-      meta: imageGeometry(header.width, header.height),
-      blurhash,
-    };
+    ];
   }
 
-  /** The stored MP4's facts: what clients receive is what meta describes. */
-  async #mp4Meta(path: string): Promise<MediaDimensions> {
-    const facts = await this.#probe(path, 'mov');
+  /** The stored MP4 and its preview frame as Mastodon's files and meta. */
+  async #videoResult(
+    type: 'video' | 'gifv',
+    output: { video: string; frame: string },
+  ): Promise<ProcessedMedia> {
+    const original = await fileOf(output.video, 'video/mp4', 'mp4');
+    // Probed again: what clients receive is what meta describes.
+    const facts = await this.#probe(output.video, 'mov');
     if (!facts?.video) {
       throw new MediaProcessingError('corrupt', 'The file could not be processed: the result has no video');
     }
-    const meta: MediaDimensions = { width: facts.video.width, height: facts.video.height };
-    if (facts.video.frameRate) meta.frame_rate = facts.video.frameRate;
-    if (facts.duration !== null) meta.duration = facts.duration;
-    if (facts.bitrate !== null) meta.bitrate = facts.bitrate;
-    return meta;
+    const originalMeta: MediaDimensions = { width: facts.video.width, height: facts.video.height };
+    if (facts.video.frameRate) originalMeta.frame_rate = facts.video.frameRate;
+    if (facts.duration !== null) originalMeta.duration = facts.duration;
+    if (facts.bitrate !== null) originalMeta.bitrate = facts.bitrate;
+
+    const frame = await readImageHeader(output.frame);
+    const blurhash = await this.#images(() => blurhashOf(output.frame));
+    return {
+      type,
+      original,
+      small: await fileOf(output.frame, 'image/png', 'png'),
+      meta: { original: originalMeta, small: imageGeometry(frame.width, frame.height) },
+      blurhash,
+    };
   }
 
   async #video(path: string, demuxer: string, facts: ProbeFacts, dir: string): Promise<ProcessedMedia> {
@@ -450,19 +490,10 @@ class Processor implements MediaProcessor {
       video.codec === 'h264' &&
       (facts.audio === null || facts.audio.codec === 'aac') &&
       (video.pixelFormat === 'yuv420p' || video.pixelFormat === 'yuvj420p');
-    const output = join(dir, 'original.mp4');
+    const output = { video: join(dir, 'original.mp4'), frame: join(dir, 'small.png') };
     await this.#encodeMp4({ path, demuxer }, facts, { withAudio: facts.audio !== null, passthrough }, output);
-    const original = await fileOf(output, 'video/mp4', 'mp4');
-    const originalMeta = await this.#mp4Meta(output);
-    const small = await this.#videoSmall(output, dir);
-    return {
-      // Mastodon's transcoder makes a video without sound a gifv.
-      type: facts.audio ? 'video' : 'gifv',
-      original,
-      small: small.file,
-      meta: { original: originalMeta, small: small.meta },
-      blurhash: small.blurhash,
-    };
+    // Mastodon's transcoder makes a video without sound a gifv.
+    return this.#videoResult(facts.audio ? 'video' : 'gifv', output);
   }
 
   async #animationToGifv(
@@ -497,7 +528,7 @@ class Processor implements MediaProcessor {
         'The image could not be read: the file is damaged or incomplete',
       );
     }
-    const output = join(dir, 'original.mp4');
+    const output = { video: join(dir, 'original.mp4'), frame: join(dir, 'small.png') };
     await this.#encodeMp4(
       { path: input.path, demuxer: input.demuxer! },
       facts,
@@ -505,16 +536,7 @@ class Processor implements MediaProcessor {
       output,
     );
     if (input.path !== path) await unlink(input.path);
-    const original = await fileOf(output, 'video/mp4', 'mp4');
-    const originalMeta = await this.#mp4Meta(output);
-    const small = await this.#videoSmall(output, dir);
-    return {
-      type: 'gifv',
-      original,
-      small: small.file,
-      meta: { original: originalMeta, small: small.meta },
-      blurhash: small.blurhash,
-    };
+    return this.#videoResult('gifv', output);
   }
 
   async #audio(path: string, demuxer: string, facts: ProbeFacts, dir: string): Promise<ProcessedMedia> {

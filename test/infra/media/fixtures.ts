@@ -2,8 +2,9 @@
  * Inputs for the media processor's suites, generated at test time: images with sharp, video and
  * audio with ffmpeg's lavfi sources. Everything is small so that the suites stay fast.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -54,6 +55,16 @@ export async function workspace(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Asserts that the processor's temporary directory is empty, emptying it first so that one failing
+ * test does not fail every later one.
+ */
+export async function assertNothingLeft(ws: Workspace): Promise<void> {
+  const left = await readdir(ws.tempDir);
+  await Promise.all(left.map((name) => rm(join(ws.tempDir, name), { recursive: true, force: true })));
+  assert.deepEqual(left, [], 'files were left in the temporary directory');
 }
 
 /** A diagonal gradient (so resizing and blurhash have something to see), RGB. */
@@ -161,6 +172,24 @@ export function ffmpeg(args: string[], output: string): string {
   );
   if (result.status !== 0) throw new Error(`ffmpeg failed making ${output}: ${result.stderr}`);
   return output;
+}
+
+/** A lavfi source as ffmpeg input arguments. */
+export function lavfi(source: string): string[] {
+  return ['-f', 'lavfi', '-i', source];
+}
+
+/**
+ * Makes several inputs in one ffmpeg run (one process start instead of one per file): `sources`
+ * are the inputs, each output maps from them by index and names its own options.
+ */
+export function ffmpegMany(sources: string[][], outputs: { args: string[]; path: string }[]): void {
+  const args = [...sources.flat(), ...outputs.flatMap((output) => [...output.args, '-y', output.path])];
+  const result = spawnSync(FFMPEG, ['-nostdin', '-hide_banner', '-loglevel', 'error', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (result.status !== 0) throw new Error(`ffmpeg failed making test inputs: ${result.stderr}`);
 }
 
 /** ffprobe's JSON for a file (streams and format). */

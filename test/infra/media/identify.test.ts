@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { MediaProcessingError, type MediaProcessingFailure } from '../../../src/infra/media/index.ts';
 import { sniff } from '../../../src/infra/media/sniff.ts';
-import { gradient, heicHead, pngHeaderClaiming, type Workspace, workspace, write } from './fixtures.ts';
+import {
+  assertNothingLeft,
+  gradient,
+  heicHead,
+  pngHeaderClaiming,
+  type Workspace,
+  workspace,
+  write,
+} from './fixtures.ts';
 
 let ws: Workspace;
 before(async () => {
@@ -16,7 +24,7 @@ after(async () => {
 });
 // Every case here is refused, and a refusal leaves nothing behind.
 afterEach(async () => {
-  assert.deepEqual(await readdir(ws.tempDir), []);
+  await assertNothingLeft(ws);
 });
 
 function refusedWith(reason: MediaProcessingFailure, message?: RegExp) {
