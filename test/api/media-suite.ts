@@ -346,6 +346,32 @@ export function mediaSuite(options: HarnessOptions): ApiHarness {
     assert.equal(mixed.body.error, 'Cannot attach a video to a post that already contains images');
   });
 
+  test('a video that cannot be processed marks its upload failed, with the reason, and the job ends', {
+    skip: !ffmpegAvailable && 'ffmpeg is not installed',
+  }, async () => {
+    const res = await upload(alice, {
+      file: { data: await testVideo(1), type: 'video/mp4', filename: 'clip.mp4' },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    // The stored upload is damaged before the worker gets to it.
+    const [queued] = await api.ctx.database.db
+      .select()
+      .from(mediaAttachments)
+      .where(eq(mediaAttachments.id, res.body.id));
+    assert.ok(queued?.fileKey);
+    await api.ctx.storage.put(queued.fileKey, randomBytes(4096), { contentType: 'video/mp4' });
+    await processQueuedMedia(api.ctx, res.body.id);
+    const [row] = await api.ctx.database.db
+      .select()
+      .from(mediaAttachments)
+      .where(eq(mediaAttachments.id, res.body.id));
+    assert.equal(row?.processing, 'failed');
+    assert.ok(row?.processingError);
+    const shown = await api.call(alice, 'GET', `/api/v1/media/${res.body.id}`);
+    assert.equal(shown.status, 422);
+    assert.equal(shown.body.error, 'Error processing thumbnail for uploaded media');
+  });
+
   test('the instance tells the real media limits and types', async () => {
     const res = await api.call(null, 'GET', '/api/v2/instance');
     const media = res.body.configuration.media_attachments;
