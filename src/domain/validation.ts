@@ -117,3 +117,13 @@ export function castBoolean(value: unknown): boolean | undefined {
 }
 
 const RAILS_FALSE_STRINGS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'false', 'FALSE', 'off', 'OFF']);
+
+/** One field refused on its own (when there is nothing else to collect first). */
+export function invalidField(
+  field: string,
+  label: string,
+  description: string,
+  error: ValidationCode = 'ERR_INVALID',
+): ValidationError {
+  return new ValidationError([{ field, label, detail: { error, description } }]);
+}

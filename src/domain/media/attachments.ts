@@ -12,7 +12,7 @@ import type { Context } from '../context.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { enqueueJob, JOBS } from '../jobs.ts';
 import { MEDIA_LIMITS } from '../limits.ts';
-import { tooLong, Validator } from '../validation.ts';
+import { invalidField, tooLong, Validator } from '../validation.ts';
 import { type MediaCollection, type MediaStyle, mediaKey } from './keys.ts';
 import { type MediaContext, mediaProcessor } from './processor.ts';
 import type { MediaAttachmentRecord } from './records.ts';
@@ -65,11 +65,7 @@ export async function createMediaAttachment(
   if (larger && !processor.videoSupported)
     throw new DomainError('unprocessable', 'Video, audio and GIF processing is not available on this server');
   if (params.thumbnail !== undefined && type !== 'video' && type !== 'audio')
-    throw validationFailedFor(
-      'thumbnail',
-      'Thumbnail',
-      'must be blank: only videos and audio take a thumbnail',
-    );
+    throw invalidField('thumbnail', 'Thumbnail', 'must be blank: only videos and audio take a thumbnail');
 
   const id = newId();
   const base: typeof mediaAttachments.$inferInsert = {
@@ -208,11 +204,7 @@ export async function applyMediaAttributes(
   const focus = checkFocus(v, params.focus);
   v.check();
   if (params.thumbnail !== undefined && row.type !== 'video' && row.type !== 'audio')
-    throw validationFailedFor(
-      'thumbnail',
-      'Thumbnail',
-      'must be blank: only videos and audio take a thumbnail',
-    );
+    throw invalidField('thumbnail', 'Thumbnail', 'must be blank: only videos and audio take a thumbnail');
   const changes: Partial<typeof mediaAttachments.$inferInsert> = { updatedAt: new Date() };
   if (params.description !== undefined) changes.description = description;
   if (focus !== undefined) changes.fileMeta = { ...(row.fileMeta as MediaMeta), focus };
@@ -330,19 +322,11 @@ export async function processAndStore(
 /** A custom thumbnail for a video or audio file: an image, processed and stored. */
 async function storeThumbnail(ctx: Context, id: string, file: UploadedFile) {
   if (file.size > MEDIA_LIMITS.imageSizeLimit)
-    throw validationFailedFor(
-      'thumbnail',
-      'Thumbnail',
-      `must be less than ${MEDIA_LIMITS.imageSizeLimit / MB} MB`,
-    );
+    throw invalidField('thumbnail', 'Thumbnail', `must be less than ${MEDIA_LIMITS.imageSizeLimit / MB} MB`);
   const processor = await mediaProcessor(ctx);
   const identified = await identify(processor, file.path);
   if (identified.kind !== 'image')
-    throw validationFailedFor(
-      'thumbnail',
-      'Thumbnail',
-      'must be an image (JPEG, PNG, WebP, GIF, AVIF or HEIC)',
-    );
+    throw invalidField('thumbnail', 'Thumbnail', 'must be an image (JPEG, PNG, WebP, GIF, AVIF or HEIC)');
   let made: Awaited<ReturnType<typeof processor.thumbnail>>;
   try {
     made = await processor.thumbnail(file.path);
@@ -387,8 +371,7 @@ function typeOf(identified: Identified): MediaType {
 /** Mastodon's limits by what the bytes are, whatever the client declared. */
 function checkSize(size: number, type: MediaType): void {
   const limit = type === 'image' ? MEDIA_LIMITS.imageSizeLimit : MEDIA_LIMITS.videoSizeLimit;
-  if (size > limit)
-    throw validationFailedFor('file', 'File', `must be less than ${Math.round(limit / MB)} MB`);
+  if (size > limit) throw invalidField('file', 'File', `must be less than ${Math.round(limit / MB)} MB`);
 }
 
 function checkDescription(v: Validator, value: string | null | undefined): string | null {
@@ -418,17 +401,6 @@ function checkFocus(v: Validator, value: string | null | undefined): { x: number
     return undefined;
   }
   return { x, y };
-}
-
-function validationFailedFor(field: string, label: string, description: string): DomainError {
-  const v = new Validator();
-  v.add(field, label, 'ERR_INVALID', description);
-  try {
-    v.check();
-  } catch (error) {
-    return error as DomainError;
-  }
-  return new DomainError('unprocessable', `${label} ${description}`);
 }
 
 /** What the processor refused, as the 422 the client sees. */

@@ -4,7 +4,7 @@ import { accounts } from '../../db/schema/index.ts';
 import { MediaProcessingError, type ProcessedFile } from '../../infra/media/index.ts';
 import type { Context } from '../context.ts';
 import { DomainError } from '../errors.ts';
-import { Validator } from '../validation.ts';
+import { invalidField, type Validator } from '../validation.ts';
 import { mediaKey } from './keys.ts';
 import { type MediaContext, mediaProcessor } from './processor.ts';
 import type { UploadedFile } from './upload.ts';
@@ -49,10 +49,8 @@ export async function storeProfileImage(
   options: { remote: boolean },
 ): Promise<ProfileImageColumns> {
   const processor = await mediaProcessor(ctx);
-  const refuse = (description: string) => {
-    const v = new Validator();
-    v.add(kind, LABEL[kind], 'ERR_INVALID', description);
-    v.check();
+  const refuse = (description: string): never => {
+    throw invalidField(kind, LABEL[kind], description);
   };
   try {
     const identified = await processor.identify(path);
