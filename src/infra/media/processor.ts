@@ -318,7 +318,7 @@ class Processor implements MediaProcessor {
         const animatedPng = sniffed.mimetype === 'image/png' && isAnimatedPng(head);
         const animated = header!.pages > 1 || animatedPng;
         if (animated && this.videoSupported) {
-          return this.#inFreshDir((dir) => this.#animationToGifv(path, sniffed, animatedPng, dir));
+          return this.#inFreshDir((dir) => this.#animationToGifv(path, sniffed, header!, animatedPng, dir));
         }
         // Without ffmpeg, GIF and WebP keep their animation as images; an APNG's first frame is all sharp reads.
         const keepAnimation = header!.pages > 1;
@@ -509,12 +509,20 @@ class Processor implements MediaProcessor {
   async #animationToGifv(
     path: string,
     sniffed: Sniffed,
+    header: ImageHeader,
     animatedPng: boolean,
     dir: string,
   ): Promise<ProcessedMedia> {
     let input = { path, demuxer: demuxerOf(sniffed, animatedPng) };
     if (!input.demuxer) {
-      // ffmpeg 5 cannot decode animated WebP: sharp turns it into a GIF (keeping each frame's delay) first.
+      // ffmpeg 5 cannot decode animated WebP: sharp turns it into a GIF (keeping each frame's delay)
+      // first, holding every frame at once, so all of them together must fit the image limit.
+      if (header.width * header.height * header.pages > PROCESSING_LIMITS.imageMatrixLimit) {
+        throw new MediaProcessingError(
+          'dimensions_too_large',
+          `Animated WebP images may have at most ${PROCESSING_LIMITS.imageMatrixLimit} pixels in all their frames together`,
+        );
+      }
       const gifPath = join(dir, 'frames.gif');
       await this.#images(async () => {
         try {
