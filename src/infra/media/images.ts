@@ -39,6 +39,8 @@ export interface ImageHeader {
   height: number;
   /** Frames of an animated GIF or WebP (1 for a still image). */
   pages: number;
+  /** The EXIF orientation must be applied (it is neither absent nor 1). */
+  rotated: boolean;
 }
 
 function dimensionsTooLarge(width: number, height: number): MediaProcessingError {
@@ -92,17 +94,21 @@ export async function readImageHeader(path: string): Promise<ImageHeader> {
     width: oriented.width,
     height: oriented.height,
     pages: metadata.pages ?? 1,
+    rotated: (metadata.orientation ?? 1) !== 1,
   };
 }
 
-/** Input options every decode shares: the pixel limit, EXIF orientation, and truncation refused. */
-function input(path: string, animated = false): Sharp {
+/**
+ * Input options every decode shares: the pixel limit and truncation refused; EXIF orientation
+ * applied when the header asks for it (it costs a copy of the image, so not otherwise).
+ */
+function input(path: string, options: { animated?: boolean; rotated?: boolean } = {}): Sharp {
   return sharp(path, {
     limitInputPixels: PROCESSING_LIMITS.imageMatrixLimit,
     // 'truncated' refuses cut-off files but accepts the harmless warnings real cameras produce.
     failOn: 'truncated',
-    autoOrient: true,
-    animated,
+    autoOrient: options.rotated ?? false,
+    animated: options.animated ?? false,
   });
 }
 
@@ -130,8 +136,8 @@ export function fitToPixels(
 function encodeAs(pipeline: Sharp, format: StillFormat): Sharp {
   switch (format) {
     case 'jpeg':
-      // Mastodon's `-quality 90`, progressive as its `interlace: true`.
-      return pipeline.jpeg({ quality: 90, progressive: true });
+      // Mastodon's `-quality 90`; baseline, as Mastodon writes it (progressive takes twice as long).
+      return pipeline.jpeg({ quality: 90 });
     case 'png':
       return pipeline.png();
     case 'webp':
@@ -180,14 +186,17 @@ export async function renderImage(
   header: ImageHeader,
   options: { format: StillFormat; pixels: number; dir: string; name: string; animated?: boolean },
 ): Promise<ImageRendition> {
-  let pipeline = input(path, options.animated ?? false);
+  let pipeline = input(path, { animated: options.animated ?? false, rotated: header.rotated });
   const target = fitToPixels(header.width, header.height, options.pixels);
   if (target) pipeline = pipeline.resize({ width: target.width, height: target.height, fit: 'inside' });
   const written = await writeImage(pipeline, options.format, options.dir, options.name);
   return { file: written.file, meta: imageGeometry(written.width, written.height) };
 }
 
-/** Mastodon's blurhash: 4×4 components over the image shrunk to 100 pixels wide at most. */
+/**
+ * Mastodon's blurhash: 4×4 components over the image shrunk to 100 pixels wide at most. Computed on
+ * a rendition this module wrote (already upright, without EXIF).
+ */
 export async function blurhashOf(path: string): Promise<string> {
   let data: Buffer;
   let info: OutputInfo;
@@ -210,7 +219,7 @@ export async function blurhashOf(path: string): Promise<string> {
   );
 }
 
-/** The RGB pixels of an image shrunk to `size` wide at most (the colour extractor's input). */
+/** The RGB pixels of a rendition shrunk to `size` wide at most (the colour extractor's input). */
 export async function smallRgb(
   path: string,
   size: number,
@@ -236,11 +245,12 @@ export async function coverCrop(
     height: number;
     format: StillFormat;
     animated: boolean;
+    rotated: boolean;
     dir: string;
     name: string;
   },
 ): Promise<ProcessedFile> {
-  const pipeline = input(path, options.animated).resize({
+  const pipeline = input(path, { animated: options.animated, rotated: options.rotated }).resize({
     width: options.width,
     height: options.height,
     fit: 'cover',

@@ -42,6 +42,20 @@ describe('profile images', () => {
     await ws.processor.cleanup(original);
   });
 
+  test('an avatar from a phone photo is upright (EXIF orientation applied before the crop)', async () => {
+    const path = ws.path('sideways.jpg');
+    // Stored red left, blue right, with orientation 6: displayed red on top, blue below.
+    await halves(400, 200, '#ff0000', '#0000ff').jpeg().withMetadata({ orientation: 6 }).toFile(path);
+    const { original } = await ws.processor.profileImage(path, 'avatar');
+    const { data, info } = await sharp(original.path).raw().toBuffer({ resolveWithObject: true });
+    const pixel = (x: number, y: number) => [
+      ...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3),
+    ];
+    assert.ok(pixel(200, 20)[0]! > 200 && pixel(200, 20)[2]! < 60, `top is ${pixel(200, 20)}`);
+    assert.ok(pixel(200, 380)[2]! > 200 && pixel(200, 380)[0]! < 60, `bottom is ${pixel(200, 380)}`);
+    await ws.processor.cleanup(original);
+  });
+
   test('a header is 1500×500; a small input is enlarged to cover it, as Mastodon does', async () => {
     const path = ws.path('banner.png');
     await gradient(300, 200).png().toFile(path);

@@ -13,6 +13,7 @@ import {
   animation,
   assertNothingLeft,
   ffmpegMany,
+  flatAnimation,
   HAVE_FFMPEG,
   lavfi,
   NO_FFMPEG_REASON,
@@ -363,6 +364,17 @@ describe('animations to gifv', { skip }, () => {
     await assertPlayableMp4(result, false);
     await assertFramePreview(result, 64, 48);
     await ws.processor.cleanup(result.original, result.small);
+  });
+
+  test('an animated WebP too large to convert (all frames together over the pixel limit) is refused', async () => {
+    const path = ws.path('huge-anim.webp');
+    // 9 frames of 2000×2000: each within limits, 36 MP in all.
+    await flatAnimation(2000, 2000, 9).webp({ effort: 0, lossless: true }).toFile(path);
+    const identified = await ws.processor.identify(path);
+    await assert.rejects(
+      ws.processor.process(path, identified),
+      refusedWith('dimensions_too_large', /Animated WebP images may have at most 33177600 pixels/),
+    );
   });
 
   test('an animated PNG (APNG) becomes gifv', async () => {
