@@ -9,7 +9,7 @@ import { accounts, mediaAttachments } from '../../src/db/schema/index.ts';
 import { processQueuedMedia } from '../../src/domain/media/attachments.ts';
 import { createTestUser, type TestUser } from '../support/accounts.ts';
 import { type ApiHarness, apiHarness, type HarnessOptions } from '../support/api.ts';
-import { type FilePart, ffmpegAvailable, multipart, testPng, testVideo } from '../support/media.ts';
+import { type FilePart, ffmpegAvailable, multipart, testGif, testPng, testVideo } from '../support/media.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely, field by field.
 type Json = Record<string, any>;
@@ -346,6 +346,27 @@ export function mediaSuite(options: HarnessOptions): ApiHarness {
     assert.equal(mixed.body.error, 'Cannot attach a video to a post that already contains images');
   });
 
+  test('an animated GIF becomes a looping video (gifv), which may go beside images', {
+    skip: !ffmpegAvailable && 'ffmpeg is not installed',
+  }, async () => {
+    const res = await upload(alice, {
+      file: { data: await testGif(), type: 'image/gif', filename: 'loop.gif' },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.type, 'gifv');
+    await processQueuedMedia(api.ctx, res.body.id);
+    const done = await api.call(alice, 'GET', `/api/v1/media/${res.body.id}`);
+    assert.equal(done.status, 200);
+    assert.equal(done.body.type, 'gifv');
+    assert.match(done.body.url, /\.mp4$/);
+    const pic = (await upload(alice, { file: image() })).body.id;
+    const both = await api.call(alice, 'POST', '/api/v1/statuses', {
+      status: 'loop',
+      media_ids: [res.body.id, pic],
+    });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
+  });
+
   test('a video that cannot be processed marks its upload failed, with the reason, and the job ends', {
     skip: !ffmpegAvailable && 'ffmpeg is not installed',
   }, async () => {
@@ -379,6 +400,7 @@ export function mediaSuite(options: HarnessOptions): ApiHarness {
     assert.equal(media.description_limit, 1500);
     assert.equal(media.supported_mime_types.includes('video/mp4'), ffmpegAvailable);
     assert.ok(media.supported_mime_types.includes('image/png'));
+    assert.equal(media.supported_mime_types.includes('image/heic'), false, 'no HEIC decoder here');
   });
 
   return api;

@@ -62,6 +62,27 @@ export async function testVideo(seconds = 1, size = '160x120'): Promise<Buffer> 
   }
 }
 
+/** A small animated GIF (ffmpeg's test pattern, five frames). */
+export async function testGif(): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'woolly-gif-'));
+  try {
+    const out = join(dir, 'a.gif');
+    const run = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=5:duration=1',
+      out,
+    ]);
+    if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr.toString()}`);
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export interface FilePart {
   data: Buffer;
   type: string;

@@ -96,9 +96,11 @@ export async function getInstance(ctx: Pick<Context, 'config' | 'database'>): Pr
     limitedFederation: false,
     translationEnabled: false,
     inviteEnabled: false,
-    supportedMimeTypes: processor.videoSupported
-      ? [...SUPPORTED_MIME_TYPES]
-      : SUPPORTED_MIME_TYPES.filter((t) => t.startsWith('image/') && t !== 'image/gif'),
+    supportedMimeTypes: SUPPORTED_MIME_TYPES.filter(
+      (t) =>
+        // HEIC/HEIF: no decoder in the bundled libvips or Debian's ffmpeg (src/infra/media).
+        t !== 'image/heic' && t !== 'image/heif' && (processor.videoSupported || t.startsWith('image/')),
+    ),
   };
 }
 

@@ -57,13 +57,13 @@ export async function createMediaAttachment(
   v.check();
   const file = params.file as UploadedFile;
 
+  // What the bytes are; video and audio without ffmpeg are refused there, with the reason.
   const processor = await mediaProcessor(ctx);
   const identified = await identify(processor, file.path);
-  const type = typeOf(identified);
-  checkSize(file.size, type);
+  checkSize(file.size, identified);
+  // A GIF becomes a looping video when ffmpeg can make one (a still one turns out an image).
+  const type = typeOf(identified, processor.videoSupported);
   const larger = type !== 'image';
-  if (larger && !processor.videoSupported)
-    throw new DomainError('unprocessable', 'Video, audio and GIF processing is not available on this server');
   if (params.thumbnail !== undefined && type !== 'video' && type !== 'audio')
     throw invalidField('thumbnail', 'Thumbnail', 'must be blank: only videos and audio take a thumbnail');
 
@@ -363,14 +363,15 @@ async function identify(
   }
 }
 
-function typeOf(identified: Identified): MediaType {
-  if (identified.kind === 'gif') return 'gifv';
+function typeOf(identified: Identified, videoSupported: boolean): MediaType {
+  if (identified.kind === 'gif') return videoSupported ? 'gifv' : 'image';
   return identified.kind;
 }
 
 /** Mastodon's limits by what the bytes are, whatever the client declared. */
-function checkSize(size: number, type: MediaType): void {
-  const limit = type === 'image' ? MEDIA_LIMITS.imageSizeLimit : MEDIA_LIMITS.videoSizeLimit;
+function checkSize(size: number, identified: Identified): void {
+  const image = identified.kind === 'image' || identified.kind === 'gif';
+  const limit = image ? MEDIA_LIMITS.imageSizeLimit : MEDIA_LIMITS.videoSizeLimit;
   if (size > limit) throw invalidField('file', 'File', `must be less than ${Math.round(limit / MB)} MB`);
 }
 
