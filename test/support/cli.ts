@@ -61,7 +61,7 @@ export async function runWoollyInProcess(args: string[], options: RunOptions = {
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** A stream that keeps what is written to it, as a pipe to a test would. */
+/** A command's stdout or stderr, kept as text. */
 class Capture extends Writable {
   text = '';
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
