@@ -1,8 +1,9 @@
 // Must stay the first import: it may re-execute the process with tuned memory settings.
 import './tune-process.ts';
 import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig } from '../config/config.ts';
+import { type Config, loadConfig } from '../config/config.ts';
 import { ConfigError } from '../config/errors.ts';
 import { DataDirLockedError } from '../db/data-dir.ts';
 import type { Database } from '../db/database.ts';
@@ -19,8 +20,47 @@ import type { RoleOptions } from './roles/run.ts';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const say = (line: string) => process.stderr.write(`${line}\n`);
+/** Where one run of `woolly` reads its environment and input and writes its output. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  /** The directory whose `.env.production` / `.env` are read and that relative paths start from. */
+  cwd: string;
+  stdin: Readable;
+  stdout: CliOutput;
+  stderr: CliOutput;
+}
+type CliOutput = Writable & { isTTY?: boolean };
+
+function processIo(): CliIo {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    // process.stdin is created on first use: only a command that reads input (setup) creates it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
+}
+
+/** One run of a command line: its I/O and the exit status its command sets. */
+class Run {
+  readonly io: CliIo;
+  exitCode = 0;
+  constructor(io: CliIo) {
+    this.io = io;
+  }
+  readonly out = (line: string) => {
+    this.io.stdout.write(`${line}\n`);
+  };
+  readonly say = (line: string) => {
+    this.io.stderr.write(`${line}\n`);
+  };
+  config(): Config {
+    return loadConfig({ env: this.io.env, cwd: this.io.cwd });
+  }
+}
 
 /** Errors an operator can act on: one line, exit 1, no stack trace. */
 function isOperatorError(error: unknown): error is Error {
@@ -63,8 +103,9 @@ function parseConcurrency(value: string): number {
 }
 
 /** Runs roles until SIGTERM/SIGINT, then drains and exits 0. */
-async function serve(options: RoleOptions): Promise<void> {
-  const config = loadConfig();
+async function serve(run: Run, options: RoleOptions): Promise<void> {
+  const { say } = run;
+  const config = run.config();
   const { runRoles } = await import('./roles/run.ts');
   const started = Date.now();
   const running = await runRoles(config, { ...options, say });
@@ -91,9 +132,10 @@ async function serve(options: RoleOptions): Promise<void> {
 }
 
 async function withQueueBackend<T>(
+  run: Run,
   fn: (backend: QueueBackend, commands: typeof import('./commands/queues.ts')) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig();
+  const config = run.config();
   const { openDatabaseForCommand } = await import('../db/index.ts');
   const { createQueueBackend } = await import('../infra/queue/index.ts');
   const commands = await import('./commands/queues.ts');
@@ -107,9 +149,15 @@ async function withQueueBackend<T>(
   }
 }
 
-export function buildProgram(): Command {
+function buildProgram(run: Run): Command {
+  const { io, out, say } = run;
   const program = new Command('woolly')
     .description('Woolly: a Mastodon-compatible, federated social network server')
+    // Before the subcommands are added: they inherit it.
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
     .version(`${pkg.version}`, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
@@ -120,11 +168,11 @@ export function buildProgram(): Command {
       'run every role (web, streaming, workers, scheduler) in one process; migrates the database first',
     )
     .action(() =>
-      serve({
+      serve(run, {
         role: 'start',
         web: true,
         streaming: true,
-        worker: { queues: QUEUE_NAMES, concurrency: loadConfig().workerConcurrency },
+        worker: { queues: QUEUE_NAMES, concurrency: run.config().workerConcurrency },
         migrate: true,
       }),
     );
@@ -132,13 +180,15 @@ export function buildProgram(): Command {
   program
     .command('web')
     .description('run the web role (REST API, OAuth, ActivityPub, pages) alone; needs PostgreSQL and Redis')
-    .action(() => serve({ role: 'web', web: true, streaming: false, worker: undefined, migrate: false }));
+    .action(() =>
+      serve(run, { role: 'web', web: true, streaming: false, worker: undefined, migrate: false }),
+    );
 
   program
     .command('streaming')
     .description('run the streaming API alone on STREAMING_PORT (default 4000); needs PostgreSQL and Redis')
     .action(() =>
-      serve({ role: 'streaming', web: false, streaming: true, worker: undefined, migrate: false }),
+      serve(run, { role: 'streaming', web: false, streaming: true, worker: undefined, migrate: false }),
     );
 
   program
@@ -156,13 +206,13 @@ export function buildProgram(): Command {
       ).argParser(parseConcurrency),
     )
     .action((opts: { queues?: QueueName[]; concurrency?: number }) =>
-      serve({
+      serve(run, {
         role: 'worker',
         web: false,
         streaming: false,
         worker: {
           queues: opts.queues ?? QUEUE_NAMES,
-          concurrency: opts.concurrency ?? loadConfig().workerConcurrency,
+          concurrency: opts.concurrency ?? run.config().workerConcurrency,
         },
         migrate: false,
       }),
@@ -173,19 +223,19 @@ export function buildProgram(): Command {
     .description('apply pending migrations (takes a lock: safe from several processes at once)')
     .action(async () => {
       const { dbMigrate } = await import('./commands/db.ts');
-      process.exitCode = await dbMigrate(loadConfig(), out);
+      run.exitCode = await dbMigrate(run.config(), out);
     });
   db.command('status')
     .description('show the database and its migrations')
     .action(async () => {
       const { dbStatus } = await import('./commands/db.ts');
-      process.exitCode = await dbStatus(loadConfig(), out);
+      run.exitCode = await dbStatus(run.config(), out);
     });
   db.command('export')
     .description('write the embedded database as SQL that psql loads into an empty PostgreSQL')
     .action(async () => {
       const { dbExport } = await import('./commands/db.ts');
-      process.exitCode = await dbExport(loadConfig(), (sql) => process.stdout.write(sql), say);
+      run.exitCode = await dbExport(run.config(), (sql) => io.stdout.write(sql), say);
     });
 
   program
@@ -193,7 +243,7 @@ export function buildProgram(): Command {
     .description('print the effective configuration, secrets masked')
     .action(async () => {
       const { describeConfig } = await import('./commands/config.ts');
-      for (const line of describeConfig(loadConfig())) out(line);
+      for (const line of describeConfig(run.config())) out(line);
     });
 
   program
@@ -201,7 +251,7 @@ export function buildProgram(): Command {
     .description('print a fresh set of every secret in .env form')
     .action(async () => {
       const { generateSecrets, secretsToEnv } = await import('../config/secrets.ts');
-      process.stdout.write(secretsToEnv(generateSecrets()));
+      io.stdout.write(secretsToEnv(generateSecrets()));
     });
 
   program
@@ -209,10 +259,10 @@ export function buildProgram(): Command {
     .description('interactive wizard that writes .env.production')
     .action(async () => {
       const { setupCommand } = await import('./commands/setup.ts');
-      process.exitCode = await setupCommand({
-        input: process.stdin,
-        output: process.stdout,
-        cwd: process.cwd(),
+      run.exitCode = await setupCommand({
+        input: io.stdin,
+        output: io.stdout,
+        cwd: io.cwd,
       });
     });
 
@@ -229,8 +279,8 @@ export function buildProgram(): Command {
     return value;
   };
   const queueAction = (action: 'status' | 'dead' | 'retry' | 'clear', queue?: QueueName, id?: string) =>
-    withQueueBackend(async (backend, { queuesCommand }) => {
-      process.exitCode = await queuesCommand(backend, { action, queue, id }, out);
+    withQueueBackend(run, async (backend, { queuesCommand }) => {
+      run.exitCode = await queuesCommand(backend, { action, queue, id }, out);
     });
   queues
     .command('status', { isDefault: true })
@@ -262,7 +312,7 @@ export function buildProgram(): Command {
           `error: registrations must be open, approved or close (got "${mode}")`,
         );
       }
-      process.exitCode = await withSettings((deps, { settingsCommand }) =>
+      run.exitCode = await withSettings(run, (deps, { settingsCommand }) =>
         settingsCommand(
           deps,
           {
@@ -279,7 +329,7 @@ export function buildProgram(): Command {
     .command('get')
     .description('print every setting')
     .action(async () => {
-      process.exitCode = await withSettings((deps, { settingsCommand }) =>
+      run.exitCode = await withSettings(run, (deps, { settingsCommand }) =>
         settingsCommand(deps, { action: 'get' }, out, say),
       );
     });
@@ -287,13 +337,13 @@ export function buildProgram(): Command {
     .command('set <key> <value>')
     .description('change one setting')
     .action(async (key: string, value: string) => {
-      process.exitCode = await withSettings((deps, { settingsCommand }) =>
+      run.exitCode = await withSettings(run, (deps, { settingsCommand }) =>
         settingsCommand(deps, { action: 'set', key, value }, out, say),
       );
     });
 
-  accountsCommands(program);
-  registerMediaCommand(program);
+  accountsCommands(program, run);
+  registerMediaCommand(program, run);
 
   program
     .command('feeds')
@@ -307,11 +357,11 @@ export function buildProgram(): Command {
       }
       const args: import('./commands/feeds.ts').FeedsArgs =
         username === undefined ? { action: 'build', all: true } : { action: 'build', username };
-      process.exitCode = await withFeeds((deps, { feedsCommand }) =>
+      run.exitCode = await withFeeds(run, (deps, { feedsCommand }) =>
         feedsCommand(deps, args, {
           out,
           err: say,
-          progress: process.stdout.isTTY ? (text) => process.stdout.write(text) : null,
+          progress: io.stdout.isTTY ? (text) => io.stdout.write(text) : null,
         }),
       );
     });
@@ -322,13 +372,14 @@ export function buildProgram(): Command {
 const usage = (message: string) => new CommanderError(2, 'woolly.accounts', `error: ${message}`);
 
 /** `woolly accounts …` (tootctl-compatible); every flag is checked before the database is opened. */
-function accountsCommands(program: Command): void {
+function accountsCommands(program: Command, run: Run): void {
+  const { out, say } = run;
   const accounts = program
     .command('accounts')
     .description('local accounts: create, modify, delete, approve, tokens');
-  const run = (args: import('./commands/accounts.ts').AccountsArgs) =>
-    withAccounts(async (deps, { accountsCommand }) => {
-      process.exitCode = await accountsCommand(deps, args, out, say);
+  const accountsAction = (args: import('./commands/accounts.ts').AccountsArgs) =>
+    withAccounts(run, async (deps, { accountsCommand }) => {
+      run.exitCode = await accountsCommand(deps, args, out, say);
     });
 
   accounts
@@ -340,7 +391,7 @@ function accountsCommands(program: Command): void {
     .option('--approve', 'approve the account (needed when registrations are not open)')
     .action(
       (username: string, opts: { email: string; confirmed?: boolean; role?: string; approve?: boolean }) =>
-        run({ action: 'create', username, ...opts }),
+        accountsAction({ action: 'create', username, ...opts }),
     );
 
   accounts
@@ -359,7 +410,7 @@ function accountsCommands(program: Command): void {
       if (opts.enable && opts.disable) throw usage('--enable and --disable cannot be used together');
       if (opts.role !== undefined && opts.removeRole)
         throw usage('--role and --remove-role cannot be used together');
-      return run({
+      return accountsAction({
         action: 'modify',
         username,
         role: opts.role as string | undefined,
@@ -377,7 +428,7 @@ function accountsCommands(program: Command): void {
   accounts
     .command('delete <username>')
     .description('delete a local account and its user')
-    .action((username: string) => run({ action: 'delete', username }));
+    .action((username: string) => accountsAction({ action: 'delete', username }));
 
   accounts
     .command('approve [username]')
@@ -392,9 +443,12 @@ function accountsCommands(program: Command): void {
       if (opts.number !== undefined) {
         if (!/^\d+$/.test(opts.number) || Number(opts.number) < 1)
           throw usage('--number expects a whole number of at least 1');
-        return run({ action: 'approve', target: { number: Number(opts.number) } });
+        return accountsAction({ action: 'approve', target: { number: Number(opts.number) } });
       }
-      return run({ action: 'approve', target: opts.all ? { all: true } : { username: username! } });
+      return accountsAction({
+        action: 'approve',
+        target: opts.all ? { all: true } : { username: username! },
+      });
     });
 
   accounts
@@ -409,7 +463,7 @@ function accountsCommands(program: Command): void {
       if (unknown.length > 0) throw usage(`unknown scope ${unknown.map((s) => `"${s}"`).join(', ')}`);
       if (opts.app.trim() === '' || opts.app.length > 60)
         throw usage('--app needs a name of 1 to 60 characters');
-      return run({ action: 'token', username, scopes, app: opts.app.trim() });
+      return accountsAction({ action: 'token', username, scopes, app: opts.app.trim() });
     });
 }
 
@@ -418,12 +472,13 @@ function accountsCommands(program: Command): void {
  * migrated first, as `woolly start` would, so accounts can be made before the first start.
  */
 async function withAccounts(
+  run: Run,
   fn: (
     deps: import('./commands/accounts.ts').AccountsDeps,
     commands: typeof import('./commands/accounts.ts'),
   ) => Promise<void>,
 ): Promise<void> {
-  const config = loadConfig();
+  const config = run.config();
   const { openDatabaseForCommand } = await import('../db/index.ts');
   const { assertSchemaCurrent, migrate } = await import('../db/migrate.ts');
   const { createQueueBackend } = await import('../infra/queue/index.ts');
@@ -459,11 +514,12 @@ async function withAccounts(
 }
 
 async function withSettings(
+  run: Run,
   fn: (deps: { database: Database }, commands: typeof import('./commands/settings.ts')) => Promise<number>,
 ): Promise<number> {
   const { openDatabaseForCommand } = await import('../db/index.ts');
   const commands = await import('./commands/settings.ts');
-  const { database } = await openDatabaseForCommand(loadConfig());
+  const { database } = await openDatabaseForCommand(run.config());
   try {
     return await fn({ database }, commands);
   } finally {
@@ -472,12 +528,13 @@ async function withSettings(
 }
 
 async function withFeeds(
+  run: Run,
   fn: (
     deps: import('./commands/feeds.ts').FeedsDeps,
     commands: typeof import('./commands/feeds.ts'),
   ) => Promise<number>,
 ): Promise<number> {
-  const config = loadConfig();
+  const config = run.config();
   const { openDatabaseForCommand } = await import('../db/index.ts');
   const { createFeedStore } = await import('../infra/feeds/feed-store.ts');
   const commands = await import('./commands/feeds.ts');
@@ -494,25 +551,43 @@ async function withFeeds(
   }
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+/**
+ * Runs one command line (the arguments after `woolly`) with the given I/O and resolves with the exit
+ * status the process would end with. `main` runs it on the process itself; tests call it in-process.
+ */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  return (await execute(args, io)).code;
+}
+
+async function execute(args: string[], io: CliIo): Promise<{ code: number; exitAtOnce: boolean }> {
+  const run = new Run(io);
+  const program = buildProgram(run);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args, { from: 'user' });
+    return { code: run.exitCode, exitAtOnce: false };
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version "fail" with exit code 0. Everything else is a usage error (unknown
       // command or option, bad argument, no command at all): exit 2, after the usage, as shells expect.
-      if (error.exitCode === 0) process.exit(0);
-      if (error.code.startsWith('woolly.')) say(error.message);
-      process.exit(2);
+      if (error.exitCode === 0) return { code: 0, exitAtOnce: true };
+      if (error.code.startsWith('woolly.')) run.say(error.message);
+      return { code: 2, exitAtOnce: true };
     }
     if (isOperatorError(error)) {
-      say(`woolly: ${error.message}`);
-      process.exit(1);
+      run.say(`woolly: ${error.message}`);
+      return { code: 1, exitAtOnce: true };
     }
-    say(`woolly: unexpected error: ${(error as Error).stack ?? String(error)}`);
-    process.exit(1);
+    run.say(`woolly: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    return { code: 1, exitAtOnce: true };
   }
 }
 
-await main(process.argv);
+/** The `woolly` process: bin/woolly.js, or `node src/cli/main.ts`. */
+export async function main(argv: string[]): Promise<void> {
+  const { code, exitAtOnce } = await execute(argv.slice(2), processIo());
+  // A command that threw may have left something open that would keep the process alive.
+  if (exitAtOnce) process.exit(code);
+  process.exitCode = code;
+}
+
+if (import.meta.main) await main(process.argv);

@@ -6,12 +6,15 @@ import { loadConfig } from '../../src/config/config.ts';
 import { openDatabaseForCommand } from '../../src/db/index.ts';
 import { verifyPassword } from '../../src/domain/accounts/passwords.ts';
 import { authenticateToken } from '../../src/domain/auth/tokens.ts';
-import { cleanEnv, runWoolly, tempDir } from '../support/cli.ts';
+import { cleanEnv, runWoolly, runWoollyInProcess, tempDir } from '../support/cli.ts';
 
-/** `woolly accounts …` end to end, on a fresh embedded data directory, as an operator runs it. */
+/**
+ * `woolly accounts …` end to end, on a fresh embedded data directory, as an operator runs it: the
+ * commands run in-process (runWoollyInProcess), one in its own process to prove the wiring.
+ */
 const dir = tempDir();
 const env = cleanEnv({ WOOLLY_DATA_DIR: join(dir, 'data'), LOCAL_DOMAIN: 'cli.example' });
-const woolly = (...args: string[]) => runWoolly(['accounts', ...args], { env, cwd: dir });
+const woolly = (...args: string[]) => runWoollyInProcess(['accounts', ...args], { env, cwd: dir });
 
 const passwords: Record<string, string> = {};
 
@@ -52,8 +55,12 @@ test('create prints the password last; the role, confirmation and approval are s
   assert.equal(row?.approved, true); // registrations are open by default
   assert.equal(await verifyPassword(passwords.admin, String(row?.encrypted_password)), true);
 
-  const taken = await woolly('create', 'ADMIN', '--email', 'other@cli.example');
-  assert.equal(taken.code, 1);
+  // The real process: a command's refusal is its exit status and its one line on stderr.
+  const taken = await runWoolly(['accounts', 'create', 'ADMIN', '--email', 'other@cli.example'], {
+    env,
+    cwd: dir,
+  });
+  assert.equal(taken.code, 1, taken.stderr);
   assert.match(taken.stderr, /Username has already been taken/);
   const badRole = await woolly('create', 'carol', '--email', 'carol@cli.example', '--role', 'Wizard');
   assert.equal(badRole.code, 1);
@@ -117,14 +124,15 @@ test('modify: role, password reset (signs out), disable, 2FA off, e-mail; unknow
 });
 
 test('approve one, the oldest N, or all; confirm', async () => {
-  const settings = await runWoolly(['settings', 'registrations', 'approved'], { env, cwd: dir });
+  const settings = await runWoollyInProcess(['settings', 'registrations', 'approved'], { env, cwd: dir });
   assert.equal(settings.code, 0, settings.stderr);
   for (const name of ['p1', 'p2', 'p3', 'p4']) {
     const r = await woolly('create', name, '--email', `${name}@cli.example`);
     assert.equal(r.code, 0, r.stderr);
   }
-  assert.equal((await userRow('p1'))?.approved, false);
-  assert.equal((await userRow('p1'))?.confirmed_at, null);
+  const pending = await userRow('p1');
+  assert.equal(pending?.approved, false);
+  assert.equal(pending?.confirmed_at, null);
   assert.equal((await woolly('approve', 'p4')).code, 0);
   assert.equal((await userRow('p4'))?.approved, true);
   const two = await woolly('approve', '--number', '2');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { feedsCommand, progressLine } from '../../src/cli/commands/feeds.ts';
 import { createTestUser } from '../support/accounts.ts';
-import { runWoolly } from '../support/cli.ts';
+import { runWoollyInProcess } from '../support/cli.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { follow } from '../support/graph.ts';
 import { insertStatus } from '../support/statuses.ts';
@@ -63,7 +63,7 @@ test('usage errors exit 2 before opening anything', async () => {
     ['feeds', 'build'],
     ['feeds', 'build', 'alice', '--all'],
   ]) {
-    const r = await runWoolly(args, {
+    const r = await runWoollyInProcess(args, {
       env: { PATH: process.env.PATH ?? '', WOOLLY_DATA_DIR: '/nonexistent/woolly' },
     });
     assert.equal(r.code, 2, r.stderr);

@@ -12,7 +12,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { mediaAttachments } from '../../src/db/schema/index.ts';
 import { mediaKey } from '../../src/domain/media/keys.ts';
 import { createTestUser } from '../support/accounts.ts';
-import { cleanEnv, runWoolly, tempDir } from '../support/cli.ts';
+import { cleanEnv, runWoolly, runWoollyInProcess, tempDir } from '../support/cli.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { insertStatus } from '../support/statuses.ts';
 import {
@@ -267,7 +267,7 @@ describe('woolly media (in process)', () => {
   });
 });
 
-describe('woolly media (the command)', () => {
+describe('woolly media (the command line)', () => {
   test('usage errors exit 2, and a URL that is no media file exits 1, before opening anything', async () => {
     const env = { PATH: process.env.PATH ?? '', WOOLLY_DATA_DIR: '/nonexistent/woolly' };
     for (const [args, message] of [
@@ -276,11 +276,11 @@ describe('woolly media (the command)', () => {
       [['media', 'refresh'], /Specify the source of media attachments/],
       [['media', 'refresh', '--account', 'alice'], /user@domain/],
     ] as const) {
-      const r = await runWoolly([...args], { env });
+      const r = await runWoollyInProcess([...args], { env });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
     }
-    const lookup = await runWoolly(['media', 'lookup', 'https://media.test/@nobody'], { env });
+    const lookup = await runWoollyInProcess(['media', 'lookup', 'https://media.test/@nobody'], { env });
     assert.equal(lookup.code, 1);
     assert.equal(lookup.stderr, 'error: Not a media URL\n');
   });

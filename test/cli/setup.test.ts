@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import postgres from 'postgres';
 import { parseEnvText } from '../../src/config/env-files.ts';
-import { cleanEnv, runWoolly, tempDir } from '../support/cli.ts';
-import { adminUrl, scaled } from '../support/db.ts';
+import { cleanEnv, runWoolly, runWoollyInProcess, tempDir } from '../support/cli.ts';
 
 const answers = (...lines: string[]) => `${lines.join('\n')}\n`;
 
+/**
+ * `woolly setup` with the embedded database, run in-process (runWoollyInProcess) with its answers
+ * on standard input; setup-postgresql.test.ts runs the PostgreSQL answers on the scaled shape.
+ */
 describe('woolly setup', () => {
   it('writes .env.production from the answers, re-asking what is invalid', async () => {
     const cwd = tempDir();
-    const r = await runWoolly(['setup'], {
+    const r = await runWoollyInProcess(['setup'], {
       cwd,
       input: answers(
         'https://social.example/', // not a domain: asked again
@@ -65,13 +67,13 @@ describe('woolly setup', () => {
       assert.ok(env[secret], secret);
     }
     // The server reads what the wizard wrote.
-    const config = await runWoolly(['config'], { cwd, env: cleanEnv() });
+    const config = await runWoollyInProcess(['config'], { cwd, env: cleanEnv() });
     assert.equal(config.code, 0, config.stderr);
     assert.match(config.stdout, /LOCAL_DOMAIN\s+social\.example/);
     assert.match(config.stdout, /S3 bucket media-bucket/);
     assert.doesNotMatch(config.stdout, /mail-password|secret-key/);
     // The Owner exists in the embedded database the wizard opened.
-    const token = await runWoolly(['accounts', 'token', 'admin'], { cwd, env: cleanEnv() });
+    const token = await runWoollyInProcess(['accounts', 'token', 'admin'], { cwd, env: cleanEnv() });
     assert.equal(token.code, 0, token.stderr);
     assert.match(token.stdout.trim(), /^[A-Za-z0-9_-]{43}$/);
   });
@@ -79,11 +81,11 @@ describe('woolly setup', () => {
   it('can skip the Owner account, and says how to make it when the input ends there', async () => {
     const cwd = tempDir();
     const base = ['social.example', '', '', 'embedded', '', 'local', 'n'];
-    const skipped = await runWoolly(['setup'], { cwd, input: answers(...base, 'n') });
+    const skipped = await runWoollyInProcess(['setup'], { cwd, input: answers(...base, 'n') });
     assert.equal(skipped.code, 0, skipped.stdout + skipped.stderr);
     assert.doesNotMatch(skipped.stdout, /New password/);
     const cwd2 = tempDir();
-    const ended = await runWoolly(['setup'], { cwd: cwd2, input: answers(...base) });
+    const ended = await runWoollyInProcess(['setup'], { cwd: cwd2, input: answers(...base) });
     assert.equal(ended.code, 1);
     assert.match(
       ended.stdout,
@@ -95,6 +97,7 @@ describe('woolly setup', () => {
   it('leaves an existing file alone unless told to replace it', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, '.env.production'), 'LOCAL_DOMAIN=kept.example\n');
+    // The real process, answering on its standard input.
     const r = await runWoolly(['setup'], { cwd, input: answers('n') });
     assert.equal(r.code, 1);
     assert.equal(readFileSync(join(cwd, '.env.production'), 'utf8'), 'LOCAL_DOMAIN=kept.example\n');
@@ -102,7 +105,7 @@ describe('woolly setup', () => {
 
   it('stops without writing when the input ends early', async () => {
     const cwd = tempDir();
-    const r = await runWoolly(['setup'], { cwd, input: answers('social.example') });
+    const r = await runWoollyInProcess(['setup'], { cwd, input: answers('social.example') });
     assert.equal(r.code, 1);
     assert.match(
       r.stdout,
@@ -110,56 +113,5 @@ describe('woolly setup', () => {
     );
     assert.equal(r.stderr, '');
     assert.ok(!existsSync(join(cwd, '.env.production')));
-  });
-
-  it('tries the PostgreSQL connection and creates the schema', {
-    skip: scaled ? false : 'needs PostgreSQL (DATABASE_URL): runs on the scaled shape',
-  }, async () => {
-    const url = new URL(adminUrl());
-    const name = `woolly_setup_${process.pid}`;
-    const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    try {
-      const cwd = tempDir();
-      const r = await runWoolly(['setup'], {
-        cwd,
-        input: answers(
-          'pg.example',
-          '',
-          '',
-          'postgresql',
-          url.hostname,
-          url.port || '5432',
-          'no_such_database_here', // refused: asked again
-          decodeURIComponent(url.username) || 'postgres',
-          decodeURIComponent(url.password),
-          'y', // enter again
-          url.hostname,
-          url.port || '5432',
-          name,
-          decodeURIComponent(url.username) || 'postgres',
-          decodeURIComponent(url.password),
-          'n', // no Redis
-          'local',
-          'n', // no SMTP
-          'y', // create the schema
-          'y', // create the Owner account
-          'pg_owner',
-          'owner@pg.example',
-        ),
-      });
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /Could not connect/);
-      assert.match(r.stdout, /Schema ready/);
-      assert.match(r.stdout, /Owner account @pg_owner created/);
-      const env = parseEnvText(readFileSync(join(cwd, '.env.production'), 'utf8'));
-      assert.equal(env.DB_NAME, name);
-      const status = await runWoolly(['db', 'status'], { cwd, env: cleanEnv() });
-      assert.equal(status.code, 0, status.stderr);
-      assert.match(status.stdout, /state:\s+up to date/);
-    } finally {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
   });
 });

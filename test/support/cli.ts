@@ -3,9 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { runCli } from '../../src/cli/main.ts';
 
-/** Runs the real `woolly` command as an operator would, in its own process. */
+/** The real `woolly` command as an operator runs it, in its own process. */
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/woolly.js', import.meta.url).pathname;
 
 /** An environment with none of the shape-selecting variables of the test run itself. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -29,12 +32,48 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runWoolly(
-  args: string[],
-  options: { env?: Record<string, string>; cwd?: string; input?: string } = {},
-): Promise<RunResult> {
+export interface RunOptions {
+  /** The whole environment of the command (default: cleanEnv()). */
+  env?: Record<string, string>;
+  /** Its working directory (default: the temp directory). */
+  cwd?: string;
+  /** Its standard input. */
+  input?: string;
+}
+
+/**
+ * Runs `woolly <args>` in this test's process, through the same entry as the binary (runCli of
+ * src/cli/main.ts) with its own environment, working directory and standard streams: the same
+ * parsing, commands, output and exit status, without paying a Node start-up and a PGlite WebAssembly
+ * compile per command. Server roles (`start`, `web`, …) take over the process when they succeed:
+ * start them with startWoolly, or in-process only where they must fail.
+ */
+export async function runWoollyInProcess(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli(args, {
+    env: options.env ?? cleanEnv(),
+    cwd: options.cwd ?? tmpdir(),
+    stdin: Readable.from(options.input ? [options.input] : []),
+    stdout,
+    stderr,
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A command's stdout or stderr, kept as text. */
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/** Runs the real `woolly` process (bin/woolly.js with `bin: true`, else src/cli/main.ts). */
+export function runWoolly(args: string[], options: RunOptions & { bin?: boolean } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ? BIN : MAIN, ...args], {
       env: options.env ?? cleanEnv(),
       cwd: options.cwd ?? tmpdir(),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -56,6 +95,23 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+let held: Promise<number> | undefined;
+
+/**
+ * A port this test process holds open (unref'd: it does not keep the process alive). A server role
+ * run in-process where it must be refused is given it as PORT: should the refusal regress, the role
+ * fails at listen instead of serving from the test process.
+ */
+export function heldPort(): Promise<number> {
+  held ??= new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      server.unref();
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+  return held;
 }
 
 export const tempDir = (prefix = 'woolly-cli-') => mkdtempSync(join(tmpdir(), prefix));
@@ -85,7 +141,8 @@ export async function startWoolly(
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  // A first start initialises the database (PGlite's initdb): tens of seconds on a busy machine.
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     return exited;

@@ -1,5 +1,5 @@
 import { type Command, CommanderError } from 'commander';
-import { loadConfig } from '../../config/config.ts';
+import type { Config } from '../../config/config.ts';
 import type {
   HousekeepingContext,
   HousekeepingCounts,
@@ -264,15 +264,24 @@ function parseDays(value: string): number {
 }
 
 /** Registers `woolly media …`; every option is checked before the database or storage is opened. */
-export function registerMediaCommand(program: Command): void {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const err = (line: string) => process.stderr.write(`${line}\n`);
+/** What a command line's run gives the command: its configuration, output and exit status. */
+export interface CommandRun {
+  config(): Config;
+  out(line: string): void;
+  say(line: string): void;
+  io: { stderr: { write(text: string): unknown; isTTY?: boolean } };
+  exitCode: number;
+}
+
+export function registerMediaCommand(program: Command, cli: CommandRun): void {
+  const out = cli.out;
+  const err = cli.say;
   const run = async (args: MediaArgs) => {
-    process.exitCode = await withMediaContext((deps) =>
+    cli.exitCode = await withMediaContext(cli.config(), (deps) =>
       mediaCommand(deps, args, {
         out,
         err,
-        progress: process.stderr.isTTY ? (text) => process.stderr.write(text) : null,
+        progress: cli.io.stderr.isTTY ? (text) => cli.io.stderr.write(text) : null,
       }),
     );
   };
@@ -402,7 +411,7 @@ export function registerMediaCommand(program: Command): void {
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         err(`error: ${error.message}`);
-        process.exitCode = 1;
+        cli.exitCode = 1;
         return;
       }
       return run({ action: 'lookup', url });
@@ -413,8 +422,10 @@ export function registerMediaCommand(program: Command): void {
  * Opens the database (through a running embedded server's socket when there is one, which holds
  * the server's queries while the command runs) and the storage, for one command.
  */
-async function withMediaContext(fn: (deps: HousekeepingContext) => Promise<number>): Promise<number> {
-  const config = loadConfig();
+async function withMediaContext(
+  config: Config,
+  fn: (deps: HousekeepingContext) => Promise<number>,
+): Promise<number> {
   const { openDatabaseForCommand } = await import('../../db/index.ts');
   const { assertSchemaCurrent } = await import('../../db/migrate.ts');
   const { createStorage } = await import('../../infra/storage/index.ts');
