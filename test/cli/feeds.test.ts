@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { feedsCommand, progressLine } from '../../src/cli/commands/feeds.ts';
 import { createTestUser } from '../support/accounts.ts';
-import { runWoollyInProcess } from '../support/cli.ts';
+import { captureCommandOutput as capture, runWoollyInProcess } from '../support/cli.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { follow } from '../support/graph.ts';
 import { insertStatus } from '../support/statuses.ts';
@@ -14,22 +14,6 @@ before(async () => {
 after(async () => {
   await ctx?.close();
 });
-
-function capture() {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const bar: string[] = [];
-  return {
-    lines,
-    errors,
-    bar,
-    io: {
-      out: (l: string) => lines.push(l),
-      err: (l: string) => errors.push(l),
-      progress: (t: string) => bar.push(t),
-    },
-  };
-}
 
 test('feeds build USERNAME rebuilds one home from the graph, replacing what was there', async () => {
   const reader = await createTestUser(ctx, { username: 'reader' });

@@ -12,7 +12,13 @@ import { migrate } from '../../src/db/migrate.ts';
 import { mediaAttachments } from '../../src/db/schema/index.ts';
 import { mediaKey } from '../../src/domain/media/keys.ts';
 import { createTestUser } from '../support/accounts.ts';
-import { cleanEnv, runWoolly, runWoollyInProcess, tempDir } from '../support/cli.ts';
+import {
+  captureCommandOutput as capture,
+  cleanEnv,
+  runWoolly,
+  runWoollyInProcess,
+  tempDir,
+} from '../support/cli.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { insertStatus } from '../support/statuses.ts';
 import {
@@ -31,22 +37,6 @@ before(async () => {
 after(async () => {
   await ctx?.close();
 });
-
-function capture() {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const bar: string[] = [];
-  return {
-    lines,
-    errors,
-    bar,
-    io: {
-      out: (l: string) => lines.push(l),
-      err: (l: string) => errors.push(l),
-      progress: (t: string) => bar.push(t),
-    },
-  };
-}
 
 const remove = (
   options: Partial<Extract<Parameters<typeof mediaCommand>[1], { action: 'remove' }>> = {},

@@ -168,3 +168,20 @@ export async function startWoolly(
   }
   return { child, port, url: `http://127.0.0.1:${port}`, output: () => output, stop };
 }
+
+/** The lines a command printed (out, err) and its progress bar's frames, for in-process commands. */
+export function captureCommandOutput() {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const bar: string[] = [];
+  return {
+    lines,
+    errors,
+    bar,
+    io: {
+      out: (l: string) => lines.push(l),
+      err: (l: string) => errors.push(l),
+      progress: (t: string) => bar.push(t),
+    },
+  };
+}

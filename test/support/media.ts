@@ -27,17 +27,26 @@ export async function testPng(width = 64, height = 48): Promise<Buffer> {
     .toBuffer();
 }
 
+/** Runs ffmpeg with `args` and the output file last; the file's bytes. */
+async function ffmpegOutput(args: string[], extension: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'woolly-ffmpeg-'));
+  try {
+    const out = join(dir, `out.${extension}`);
+    const run = spawnSync('ffmpeg', ['-v', 'error', ...args, out]);
+    if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr.toString()}`);
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * A short H.264/AAC test video (ffmpeg's test pattern and a tone), as MP4 bytes. With sound: a
  * silent video becomes a looping `gifv`, as in Mastodon.
  */
-export async function testVideo(seconds = 1, size = '160x120'): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'woolly-video-'));
-  try {
-    const out = join(dir, 'v.mp4');
-    const run = spawnSync('ffmpeg', [
-      '-v',
-      'error',
+export function testVideo(seconds = 1, size = '160x120'): Promise<Buffer> {
+  return ffmpegOutput(
+    [
       '-f',
       'lavfi',
       '-i',
@@ -53,34 +62,14 @@ export async function testVideo(seconds = 1, size = '160x120'): Promise<Buffer> 
       'yuv420p',
       '-c:v',
       'libx264',
-      out,
-    ]);
-    if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr.toString()}`);
-    return await readFile(out);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    ],
+    'mp4',
+  );
 }
 
 /** A small animated GIF (ffmpeg's test pattern, five frames). */
-export async function testGif(): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'woolly-gif-'));
-  try {
-    const out = join(dir, 'a.gif');
-    const run = spawnSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=64x48:rate=5:duration=1',
-      out,
-    ]);
-    if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr.toString()}`);
-    return await readFile(out);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export function testGif(): Promise<Buffer> {
+  return ffmpegOutput(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1'], 'gif');
 }
 
 export interface FilePart {
