@@ -5,9 +5,9 @@ import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { fileParam, stringList } from '../../src/api/params.ts';
+import { fileParam, nestParams, ParamsError, stringList, truthy } from '../../src/api/params.ts';
 import { MEDIA_LIMITS } from '../../src/domain/limits.ts';
-import { isUploadedFile } from '../../src/domain/media/upload.ts';
+import { isUploadedFile, UploadedFile } from '../../src/domain/media/upload.ts';
 import { createTestApp, createTestUser } from '../support/accounts.ts';
 import { apiHarness, buildTestServer } from '../support/api.ts';
 
@@ -369,6 +369,15 @@ describe('multipart/form-data as parameters', { timeout: 300_000 }, () => {
     assert.deepEqual(file.body, { size: 5 });
     const none = await send('POST', '/test/file', fields([['other', 'x']]));
     assert.deepEqual(none.body, { size: null });
+    // The helpers themselves, on nested names.
+    const nested = nestParams([
+      ['opts[only_media]', new UploadedFile('/nonexistent', 'x', 'text/plain', 1)],
+      ['opts[local]', 'true'],
+    ]);
+    const opts = nested.opts as Record<string, unknown>;
+    assert.equal(truthy(opts.local), true);
+    assert.throws(() => truthy(opts.only_media), new ParamsError('opts[only_media] must be text'));
+    assert.throws(() => fileParam(opts, 'local'), /^ParamsError: local must be a file/);
     // A real route: media ids are text.
     const carol = await createTestUser(api.ctx);
     const status = await send(
