@@ -213,6 +213,18 @@ export function mediaSuite(options: HarnessOptions): ApiHarness {
     });
     assert.equal(link.statusCode, 302);
     assert.equal(link.headers.location, posted.body.media_attachments[0].url);
+    // An unknown shortcode, or a proxy request that names no attachment or style, is a plain 404.
+    for (const url of [
+      '/media/nosuchcode',
+      `/media_proxy/${ids[2]}/huge`,
+      '/media_proxy/abc/original',
+      '/media_proxy/1/small',
+    ])
+      assert.equal((await api.inject({ method: 'GET', url })).statusCode, 404, url);
+    // A local attachment through the proxy redirects to its file, as for a remote one once cached.
+    const proxied = await api.inject({ method: 'GET', url: `/media_proxy/${ids[2]}/original` });
+    assert.equal(proxied.statusCode, 302);
+    assert.equal(proxied.headers.location, posted.body.media_attachments[0].url);
   });
 
   test('an unattached upload can be deleted, and its files go', async () => {
@@ -289,6 +301,7 @@ export function mediaSuite(options: HarnessOptions): ApiHarness {
     });
     assert.equal(res.statusCode, 200, res.body);
     const account = res.json() as Json;
+    api.schema(account, 'CredentialAccount');
     assert.equal(account.display_name, 'Alice with a face');
     assert.match(account.avatar, /accounts\/avatars\/.*\/original\//);
     assert.equal(account.avatar_static, account.avatar);
@@ -308,6 +321,7 @@ export function mediaSuite(options: HarnessOptions): ApiHarness {
 
     const removed = await api.call(alice, 'DELETE', '/api/v1/profile/avatar');
     assert.equal(removed.status, 200);
+    api.schema(removed.body, 'CredentialAccount');
     assert.match(removed.body.avatar, /\/avatars\/original\/missing\.png$/);
     assert.match(removed.body.header, /accounts\/headers\//);
   });

@@ -66,17 +66,15 @@ export async function removeUnattachedUploads(
   const total = await countWhere(ctx, unattached);
   const counts = none();
   let done = 0;
-  let after = '0';
-  for (;;) {
-    const rows = await ctx.database.db
+  const pages = pagesById((after) =>
+    ctx.database.db
       .select(attachmentFiles)
       .from(m)
       .where(and(unattached, gt(m.id, after)))
       .orderBy(asc(m.id))
-      .limit(BATCH);
-    const last = rows.at(-1);
-    if (last === undefined) break;
-    after = last.id;
+      .limit(BATCH),
+  );
+  for await (const rows of pages) {
     let gone = rows;
     if (!options.dryRun) {
       // The same conditions again, in the delete itself: an upload attached since the select stays.
@@ -160,17 +158,15 @@ async function removeAttachmentCache(
   const total = await countWhere(ctx, cached);
   const counts = none();
   let done = 0;
-  let after = '0';
-  for (;;) {
-    const rows = await ctx.database.db
+  const pages = pagesById((after) =>
+    ctx.database.db
       .select(attachmentFiles)
       .from(m)
       .where(and(cached, gt(m.id, after)))
       .orderBy(asc(m.id))
-      .limit(BATCH);
-    const last = rows.at(-1);
-    if (last === undefined) break;
-    after = last.id;
+      .limit(BATCH),
+  );
+  for await (const rows of pages) {
     let gone = rows;
     if (!options.dryRun) {
       // Only rows still holding the file we selected: one fetched again since has a new key.
@@ -233,9 +229,8 @@ async function removeProfileCache(
     .where(eligible);
   const counts = none();
   let done = 0;
-  let after = '0';
-  for (;;) {
-    const rows = await ctx.database.db
+  const pages = pagesById((after) =>
+    ctx.database.db
       .select({
         id: a.id,
         avatarKey: a.avatarKey,
@@ -248,10 +243,9 @@ async function removeProfileCache(
       .from(a)
       .where(and(eligible, gt(a.id, after)))
       .orderBy(asc(a.id))
-      .limit(BATCH);
-    const last = rows.at(-1);
-    if (last === undefined) break;
-    after = last.id;
+      .limit(BATCH),
+  );
+  for await (const rows of pages) {
     const keysOf = (r: (typeof rows)[number]) =>
       [r.headerKey, r.headerStaticKey, ...(options.avatars ? [r.avatarKey, r.avatarStaticKey] : [])].filter(
         (k): k is string => k !== null,
@@ -666,6 +660,20 @@ async function statusPage(ctx: HousekeepingContext, statusId: string): Promise<s
 
 // ---------------------------------------------------------------------------------------------
 // Shared
+
+/** Rows in id order, a page at a time (keyset paging: each page starts after the last id seen). */
+async function* pagesById<T extends { id: string }>(
+  page: (after: string) => Promise<T[]>,
+): AsyncIterable<T[]> {
+  let after = '0';
+  for (;;) {
+    const rows = await page(after);
+    const last = rows.at(-1);
+    if (last === undefined) return;
+    yield rows;
+    after = last.id;
+  }
+}
 
 const attachmentFiles = {
   id: mediaAttachments.id,
